@@ -1,0 +1,1 @@
+"""The ``dqgate`` command line: one module per command group, each with ``register``."""
