@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 from dateutil.parser import parse as dateutil_parse
 
 from dqgate.errors import SuiteError
+from dqgate.suites.dates import strptime_matcher
 from dqgate.suites.values import MISSING, is_null
 from dqgate.verdict import Column
 
@@ -310,8 +310,9 @@ def _match_regex_list(e: Any) -> CheckSpec:
     if e.match_on not in ("any", "all"):
         raise SuiteError("match_on must be 'any' or 'all'", expectation_type=e.expectation_type)
     if not searches:
-        raise SuiteError("regex_list is empty; give at least one pattern",
-                         expectation_type=e.expectation_type)
+        raise SuiteError(
+            "regex_list is empty; give at least one pattern", expectation_type=e.expectation_type
+        )
     combine = any if e.match_on == "any" else all
 
     def predicate(value: Any) -> bool:
@@ -329,8 +330,9 @@ def _match_regex_list(e: Any) -> CheckSpec:
 def _not_match_regex_list(e: Any) -> CheckSpec:
     searches = tuple(_compile_regex(e, p).search for p in e.regex_list)
     if not searches:
-        raise SuiteError("regex_list is empty; give at least one pattern",
-                         expectation_type=e.expectation_type)
+        raise SuiteError(
+            "regex_list is empty; give at least one pattern", expectation_type=e.expectation_type
+        )
 
     def predicate(value: Any) -> bool:
         text = _as_str(value)
@@ -349,17 +351,8 @@ def _not_match_regex_list(e: Any) -> CheckSpec:
 @_register("expect_column_values_to_match_strftime_format")
 def _strftime(e: Any) -> CheckSpec:
     fmt: str = e.strftime_format
-    strptime = datetime.strptime
-
-    def predicate(value: Any) -> bool:
-        try:
-            strptime(value, fmt)
-        except ValueError:
-            return False
-        return True
-
     return CheckSpec(
-        fn=_column_map(e.column, predicate),
+        fn=_column_map(e.column, strptime_matcher(fmt)),
         column=e.column,
         fail_message=f"date does not match the format {fmt}",
         error_message="value is not a string, so it cannot be parsed as a date",

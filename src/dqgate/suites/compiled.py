@@ -50,8 +50,16 @@ class CompiledExpectation:
 class CompiledSuite:
     """A GX suite compiled into per-record checks. Build once, evaluate many times."""
 
-    __slots__ = ("_checks", "expectations", "hash", "loaded", "max_record_bytes", "name", "path",
-                 "_decode_failures")
+    __slots__ = (
+        "_checks",
+        "_decode_failures",
+        "expectations",
+        "hash",
+        "loaded",
+        "max_record_bytes",
+        "name",
+        "path",
+    )
 
     def __init__(self, loaded: LoadedSuite, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
         if max_record_bytes <= 0:
@@ -61,12 +69,21 @@ class CompiledSuite:
         self.path = loaded.path
         self.hash = loaded.hash
         self.max_record_bytes = max_record_bytes
-        self.expectations = tuple(_compile_one(self.name, e, loaded.path) for e in loaded.expectations)
-        self._checks = tuple((e.fn, e.on_fail, e.on_error, e.policy is Policy.ENFORCE)
-                             for e in self.expectations)
+        self.expectations = tuple(
+            _compile_one(self.name, e, loaded.path) for e in loaded.expectations
+        )
+        self._checks = tuple(
+            (e.fn, e.on_fail, e.on_error, e.policy is Policy.ENFORCE) for e in self.expectations
+        )
         self._decode_failures = {
-            reason: Failure(suite=self.name, expectation_id=DECODE_ID, type="dqgate_decode",
-                            column=None, reason=reason, message=message)
+            reason: Failure(
+                suite=self.name,
+                expectation_id=DECODE_ID,
+                type="dqgate_decode",
+                column=None,
+                reason=reason,
+                message=message,
+            )
             for reason, message in (
                 (Reason.TOO_LARGE, f"record is larger than {max_record_bytes} bytes"),
                 (Reason.UNDECODABLE, "record is not valid UTF-8 JSON"),
@@ -97,7 +114,7 @@ class CompiledSuite:
                 return self._decode_verdict(Reason.UNDECODABLE)
         if type(record) is not dict:
             return self._decode_verdict(Reason.NOT_AN_OBJECT)
-        return record  # type: ignore[no-any-return]
+        return record
 
     def evaluate(self, record: bytes | bytearray | memoryview | Mapping[str, Any]) -> Verdict:
         """The verdict for one record (raw bytes or an already-decoded mapping). Never raises."""
@@ -139,8 +156,11 @@ class CompiledSuite:
         return Verdict(outcome=outcome, failures=tuple(failures))
 
     def _decode_verdict(self, reason: Reason) -> Verdict:
-        return Verdict(outcome=Outcome.QUARANTINE, failures=(self._decode_failures[reason],),
-                       stage=Stage.DECODE)
+        return Verdict(
+            outcome=Outcome.QUARANTINE,
+            failures=(self._decode_failures[reason],),
+            stage=Stage.DECODE,
+        )
 
     def __repr__(self) -> str:
         return f"CompiledSuite(name={self.name!r}, expectations={len(self.expectations)})"
@@ -176,20 +196,25 @@ def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> Compiled
         raise UnsupportedExpectationError(
             "this expectation type is not supported by dqgate yet; remove it or move it to a "
             f"batch validation (supported: {', '.join(supported_types())})",
-            path=path, index=e.index, expectation_type=e.type,
+            path=path,
+            index=e.index,
+            expectation_type=e.type,
         )
     gx = e.gx
     if getattr(gx, "row_condition", None) is not None:
         raise UnsupportedExpectationError(
             "row_condition is not supported yet; remove it or split the suite",
-            path=path, index=e.index, expectation_type=e.type,
+            path=path,
+            index=e.index,
+            expectation_type=e.type,
         )
     _refuse_parameters(e, path)
     try:
         spec = build_check(gx)
     except SuiteError as exc:
-        raise SuiteError(str(exc).split(": ", 1)[-1], path=path, index=e.index,
-                         expectation_type=e.type) from exc
+        raise SuiteError(
+            str(exc).split(": ", 1)[-1], path=path, index=e.index, expectation_type=e.type
+        ) from exc
     severity = getattr(gx.severity, "value", gx.severity)
     mostly = float(getattr(gx, "mostly", 1.0) or 0.0) if hasattr(gx, "mostly") else 1.0
     policy = Policy.ENFORCE if severity == "critical" and mostly >= 1.0 else Policy.OBSERVE
@@ -198,13 +223,25 @@ def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> Compiled
     reason = Reason(override) if override else default_reason(e.type)
 
     def failure(message: str, *, error: bool) -> Failure:
-        return Failure(suite=suite, expectation_id=e.expectation_id, type=e.type,
-                       column=spec.column, reason=Reason.EVALUATION_ERROR if error else reason,
-                       message=message, policy=policy, error=error)
+        return Failure(
+            suite=suite,
+            expectation_id=e.expectation_id,
+            type=e.type,
+            column=spec.column,
+            reason=Reason.EVALUATION_ERROR if error else reason,
+            message=message,
+            policy=policy,
+            error=error,
+        )
 
     return CompiledExpectation(
-        expectation_id=e.expectation_id, type=e.type, column=spec.column, policy=policy,
-        reason=reason, mostly=mostly, fn=spec.fn,
+        expectation_id=e.expectation_id,
+        type=e.type,
+        column=spec.column,
+        policy=policy,
+        reason=reason,
+        mostly=mostly,
+        fn=spec.fn,
         on_fail=failure(spec.fail_message, error=False),
         on_error=failure(spec.error_message, error=True),
     )
@@ -216,5 +253,7 @@ def _refuse_parameters(e: LoadedExpectation, path: str | None) -> None:
             raise UnsupportedExpectationError(
                 f"kwarg '{key}' uses a suite parameter ($PARAMETER {value['$PARAMETER']!r}), "
                 "which is not supported yet; give a literal value",
-                path=path, index=e.index, expectation_type=e.type,
+                path=path,
+                index=e.index,
+                expectation_type=e.type,
             )

@@ -148,19 +148,24 @@ def _check_expectation(item: Any, index: int, where: str | None) -> None:
     if unknown:
         raise SuiteError(
             f"unknown key(s) {unknown}; an expectation has {sorted(_EXPECTATION_KEYS)}",
-            path=where, index=index, expectation_type=etype,
+            path=where,
+            index=index,
+            expectation_type=etype,
         )
     severity = item.get("severity", "critical")
     if severity not in _SEVERITIES:
         raise SuiteError(
             f"severity {severity!r} is not valid; use one of {', '.join(_SEVERITIES)}",
-            path=where, index=index, expectation_type=etype,
+            path=where,
+            index=index,
+            expectation_type=etype,
         )
     impl = _expectation_class(etype, index, where)
     kwargs = item.get("kwargs", {})
     if not isinstance(kwargs, Mapping):
-        raise SuiteError("'kwargs' must be an object", path=where, index=index,
-                         expectation_type=etype)
+        raise SuiteError(
+            "'kwargs' must be an object", path=where, index=index, expectation_type=etype
+        )
     fields = set(impl.model_fields) if hasattr(impl, "model_fields") else set(impl.__fields__)
     for key in kwargs:
         if key not in fields:
@@ -169,8 +174,11 @@ def _check_expectation(item: Any, index: int, where: str | None) -> None:
             raise SuiteError(
                 f"unknown kwarg '{key}' ({hint})", path=where, index=index, expectation_type=etype
             )
-    reason = (item.get("meta") or {}).get("dqgate", {}).get("reason") if isinstance(
-        item.get("meta"), Mapping) else None
+    reason = (
+        (item.get("meta") or {}).get("dqgate", {}).get("reason")
+        if isinstance(item.get("meta"), Mapping)
+        else None
+    )
     if reason is not None:
         from dqgate.verdict import Reason
 
@@ -178,18 +186,22 @@ def _check_expectation(item: Any, index: int, where: str | None) -> None:
             raise SuiteError(
                 f"meta.dqgate.reason {reason!r} is not a reason class; use one of "
                 f"{sorted(r.value for r in Reason)}",
-                path=where, index=index, expectation_type=etype,
+                path=where,
+                index=index,
+                expectation_type=etype,
             )
 
 
 def _expectation_class(etype: str, index: int, where: str | None) -> Any:
-    from great_expectations.exceptions import ExpectationNotFoundError
+    from great_expectations.exceptions.exceptions import ExpectationNotFoundError
     from great_expectations.expectations.registry import get_expectation_impl
 
     try:
         return get_expectation_impl(etype)
     except ExpectationNotFoundError as exc:
-        from great_expectations.expectations.registry import list_registered_expectation_implementations
+        from great_expectations.expectations.registry import (
+            list_registered_expectation_implementations,
+        )
 
         close = difflib.get_close_matches(etype, list_registered_expectation_implementations(), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "check the spelling against GX 1.x"
@@ -219,7 +231,9 @@ def _load_with_gx(raw: Mapping[str, Any], where: str | None) -> Any:
         index, etype = _locate(raw, exc)
         raise SuiteError(
             f"Great Expectations rejected it: {_short(exc)}",
-            path=where, index=index, expectation_type=etype,
+            path=where,
+            index=index,
+            expectation_type=etype,
         ) from exc
     finally:
         gx_logger.removeHandler(captured)
@@ -267,6 +281,8 @@ def _check_unique_ids(loaded: tuple[LoadedExpectation, ...], where: str | None) 
             raise SuiteError(
                 f"expectation id '{exp.expectation_id}' is already used by expectation "
                 f"#{seen[exp.expectation_id]}; ids must be unique (they label metrics and headers)",
-                path=where, index=exp.index, expectation_type=exp.type,
+                path=where,
+                index=exp.index,
+                expectation_type=exp.type,
             )
         seen[exp.expectation_id] = exp.index
