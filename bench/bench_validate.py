@@ -1,0 +1,109 @@
+"""Validation alone, in process: dqgate's compiled suite vs GX's engine on the same records.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/bench_validate.py [--count N]``).
+Pins itself to one CPU core where the OS allows it. Prints a Markdown table; the
+figures are copied into bench/README.md together with the machine's description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from dqgate.demo.generator import generate
+from dqgate.suites import compile_suite
+
+SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
+
+
+def _pin_one_core() -> str:
+    if hasattr(os, "sched_setaffinity"):
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu}"
+    return "not pinned"
+
+
+def bench_dqgate(values: list[bytes], rounds: int) -> float:
+    """Best-of-rounds records/s of CompiledSuite.evaluate on raw bytes (decode included)."""
+    suite = compile_suite(SUITE)
+    evaluate = suite.evaluate
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for value in values:
+            evaluate(value)
+        best = max(best, len(values) / (time.perf_counter() - start))
+    return best
+
+
+def bench_gx(values: list[bytes], batch: int) -> float:
+    """Records/s of GX's own engine on batches (dtype=object framing, COMPLETE indices)."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    raw_suite = json.loads(SUITE.read_text())
+    columns = list(compile_suite(SUITE).columns)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    definition = (
+        ctx.data_sources.add_pandas("bench")
+        .add_dataframe_asset("records")
+        .add_batch_definition_whole_dataframe("batch")
+    )
+    suite = ctx.suites.add(ExpectationSuite(**raw_suite))
+    result_format = {"result_format": "COMPLETE", "exclude_unexpected_values": True}
+    start = time.perf_counter()
+    done = 0
+    for offset in range(0, len(values), batch):
+        records: list[Any] = []
+        for value in values[offset : offset + batch]:
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(parsed, dict):
+                records.append(parsed)
+        frame = pd.DataFrame(records, columns=columns, dtype=object)
+        result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format=result_format
+        )
+        for r in result.results:
+            r.result.get("unexpected_index_list")
+        done += len(values[offset : offset + batch])
+    return done / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gx-batch", type=int, default=10_000)
+    args = parser.parse_args()
+    pinned = _pin_one_core()
+    values = [r.value for r in generate(args.count, seed=1)]
+    dq = bench_dqgate(values, args.rounds)
+    gx_rate = bench_gx(values, args.gx_batch)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, {platform.platform()}; {pinned}"
+    )
+    print(f"records: {args.count} generated incident reports (seed 1), suite {SUITE.name}")
+    print("| what | records/s |")
+    print("|---|---:|")
+    print(f"| dqgate CompiledSuite.evaluate (bytes in, best of {args.rounds}) | {dq:,.0f} |")
+    print(f"| GX 1.24 engine, batches of {args.gx_batch:,} | {gx_rate:,.0f} |")
+    print(f"| ratio | {dq / gx_rate:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
