@@ -24,7 +24,16 @@ from dqgate.suites.dates import strptime_matcher
 from dqgate.suites.values import MISSING, is_null
 from dqgate.verdict import Column
 
-__all__ = ["ERROR", "FAIL", "PASS", "CheckFn", "CheckSpec", "build_check", "supported_types"]
+__all__ = [
+    "ERROR",
+    "FAIL",
+    "PASS",
+    "CheckFn",
+    "CheckSpec",
+    "build_check",
+    "register_check",
+    "supported_types",
+]
 
 PASS: Final = 0
 FAIL: Final = 1
@@ -52,7 +61,7 @@ _BUILDERS: dict[str, Builder] = {}
 _PLAIN: Final = frozenset({str, int, bool, list, dict})
 
 
-def _register(type_name: str) -> Callable[[Builder], Builder]:
+def register_check(type_name: str) -> Callable[[Builder], Builder]:
     def decorate(fn: Builder) -> Builder:
         _BUILDERS[type_name] = fn
         return fn
@@ -93,7 +102,7 @@ def _as_str(value: Any) -> str:
 # --- nullity ---------------------------------------------------------------------------
 
 
-@_register("expect_column_values_to_not_be_null")
+@register_check("expect_column_values_to_not_be_null")
 def _not_null(e: Any) -> CheckSpec:
     column: str = e.column
 
@@ -106,7 +115,7 @@ def _not_null(e: Any) -> CheckSpec:
     return CheckSpec(fn=check, column=column, fail_message="required value is missing or null")
 
 
-@_register("expect_column_values_to_be_null")
+@register_check("expect_column_values_to_be_null")
 def _be_null(e: Any) -> CheckSpec:
     column: str = e.column
 
@@ -146,7 +155,7 @@ def _member(allowed: frozenset[Any]) -> Predicate:
     return predicate
 
 
-@_register("expect_column_values_to_be_in_set")
+@register_check("expect_column_values_to_be_in_set")
 def _in_set(e: Any) -> CheckSpec:
     allowed = _frozen_set(e)
     if allowed is None:
@@ -169,7 +178,7 @@ def _in_set(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_values_to_not_be_in_set")
+@register_check("expect_column_values_to_not_be_in_set")
 def _not_in_set(e: Any) -> CheckSpec:
     forbidden = _frozen_set(e)
     if forbidden is None:
@@ -241,7 +250,7 @@ def _bounds_text(e: Any) -> str:
     return f"{low or '(-inf'}, {high or '+inf)'}"
 
 
-@_register("expect_column_values_to_be_between")
+@register_check("expect_column_values_to_be_between")
 def _between(e: Any) -> CheckSpec:
     _check_bounds(e, e.min_value, e.max_value)
     predicate = _between_predicate(e.min_value, e.max_value, bool(e.strict_min), bool(e.strict_max))
@@ -253,7 +262,7 @@ def _between(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_value_lengths_to_be_between")
+@register_check("expect_column_value_lengths_to_be_between")
 def _lengths_between(e: Any) -> CheckSpec:
     _check_bounds(e, e.min_value, e.max_value)
     low, high = e.min_value, e.max_value
@@ -272,7 +281,7 @@ def _lengths_between(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_value_lengths_to_equal")
+@register_check("expect_column_value_lengths_to_equal")
 def _lengths_equal(e: Any) -> CheckSpec:
     expected = e.value
     return CheckSpec(
@@ -313,7 +322,7 @@ def _regex_check(column: str, search: Callable[[str], Any], *, negate: bool) -> 
     return check
 
 
-@_register("expect_column_values_to_match_regex")
+@register_check("expect_column_values_to_match_regex")
 def _match_regex(e: Any) -> CheckSpec:
     search = _compile_regex(e, e.regex).search
     return CheckSpec(
@@ -323,7 +332,7 @@ def _match_regex(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_values_to_not_match_regex")
+@register_check("expect_column_values_to_not_match_regex")
 def _not_match_regex(e: Any) -> CheckSpec:
     search = _compile_regex(e, e.regex).search
     return CheckSpec(
@@ -333,7 +342,7 @@ def _not_match_regex(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_values_to_match_regex_list")
+@register_check("expect_column_values_to_match_regex_list")
 def _match_regex_list(e: Any) -> CheckSpec:
     searches = tuple(_compile_regex(e, p).search for p in e.regex_list)
     if e.match_on not in ("any", "all"):
@@ -355,7 +364,7 @@ def _match_regex_list(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_values_to_not_match_regex_list")
+@register_check("expect_column_values_to_not_match_regex_list")
 def _not_match_regex_list(e: Any) -> CheckSpec:
     searches = tuple(_compile_regex(e, p).search for p in e.regex_list)
     if not searches:
@@ -377,7 +386,7 @@ def _not_match_regex_list(e: Any) -> CheckSpec:
 # --- dates -------------------------------------------------------------------------------
 
 
-@_register("expect_column_values_to_match_strftime_format")
+@register_check("expect_column_values_to_match_strftime_format")
 def _strftime(e: Any) -> CheckSpec:
     fmt: str = e.strftime_format
     return CheckSpec(
@@ -388,7 +397,7 @@ def _strftime(e: Any) -> CheckSpec:
     )
 
 
-@_register("expect_column_values_to_be_dateutil_parseable")
+@register_check("expect_column_values_to_be_dateutil_parseable")
 def _dateutil(e: Any) -> CheckSpec:
     def predicate(value: Any) -> bool:
         if type(value) is not str:
@@ -459,7 +468,7 @@ def _type_check(e: Any, names: list[str]) -> CheckFn:
     return _column_map(e.column, lambda value: isinstance(value, accepted))
 
 
-@_register("expect_column_values_to_be_of_type")
+@register_check("expect_column_values_to_be_of_type")
 def _of_type(e: Any) -> CheckSpec:
     message = f"value is not of type {e.type_}"
     if e.type_ in ("object", "object_", "O"):
@@ -468,7 +477,7 @@ def _of_type(e: Any) -> CheckSpec:
     return CheckSpec(fn=_type_check(e, [e.type_]), column=e.column, fail_message=message)
 
 
-@_register("expect_column_values_to_be_in_type_list")
+@register_check("expect_column_values_to_be_in_type_list")
 def _in_type_list(e: Any) -> CheckSpec:
     if e.type_list is None:
         return CheckSpec(fn=lambda record: PASS, column=e.column, fail_message="")
@@ -483,7 +492,7 @@ def _in_type_list(e: Any) -> CheckSpec:
 # --- table level (evaluated on the record's own keys) -------------------------------------
 
 
-@_register("expect_column_to_exist")
+@register_check("expect_column_to_exist")
 def _column_exists(e: Any) -> CheckSpec:
     column: str = e.column
     index = e.column_index
@@ -506,7 +515,7 @@ def _column_exists(e: Any) -> CheckSpec:
     return CheckSpec(fn=check, column=column, fail_message=message)
 
 
-@_register("expect_table_columns_to_match_set")
+@register_check("expect_table_columns_to_match_set")
 def _columns_match_set(e: Any) -> CheckSpec:
     expected = frozenset(e.column_set) if e.column_set is not None else frozenset()
     exact = bool(e.exact_match)

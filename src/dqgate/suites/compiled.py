@@ -15,7 +15,9 @@ from typing import Any, Final
 import orjson
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
-from dqgate.suites.checks import ERROR, FAIL, CheckFn, build_check, supported_types
+from dqgate.suites import multi as _multi  # noqa: F401  (registers its checks)
+from dqgate.suites.checks import ERROR, FAIL, PASS, CheckFn, build_check, supported_types
+from dqgate.suites.conditions import compile_condition, condition_columns
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
 from dqgate.suites.reasons import default_reason
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
@@ -42,6 +44,7 @@ class CompiledExpectation:
     policy: Policy
     reason: Reason
     mostly: float
+    reads: tuple[str, ...]
     fn: CheckFn
     on_fail: Failure
     on_error: Failure
@@ -96,10 +99,8 @@ class CompiledSuite:
         """Every column the suite references, in first-seen order."""
         seen: dict[str, None] = {}
         for e in self.expectations:
-            cols = e.column if isinstance(e.column, tuple) else (e.column,)
-            for c in cols:
-                if c is not None:
-                    seen.setdefault(c, None)
+            for c in e.reads:
+                seen.setdefault(c, None)
         return tuple(seen)
 
     def decode(self, raw: bytes | bytearray | memoryview) -> dict[str, Any] | Verdict:
@@ -201,18 +202,12 @@ def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> Compiled
             expectation_type=e.type,
         )
     gx = e.gx
-    if getattr(gx, "row_condition", None) is not None:
-        raise UnsupportedExpectationError(
-            "row_condition is not supported yet; remove it or split the suite",
-            path=path,
-            index=e.index,
-            expectation_type=e.type,
-        )
     _refuse_parameters(e, path)
     try:
         spec = build_check(gx)
+        fn = _with_condition(getattr(gx, "row_condition", None), spec.fn)
     except SuiteError as exc:
-        raise SuiteError(
+        raise type(exc)(
             str(exc).split(": ", 1)[-1], path=path, index=e.index, expectation_type=e.type
         ) from exc
     severity = getattr(gx.severity, "value", gx.severity)
@@ -241,10 +236,33 @@ def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> Compiled
         policy=policy,
         reason=reason,
         mostly=mostly,
-        fn=spec.fn,
+        reads=_reads(spec.column, getattr(gx, "row_condition", None)),
+        fn=fn,
         on_fail=failure(spec.fail_message, error=False),
         on_error=failure(spec.error_message, error=True),
     )
+
+
+def _reads(column: str | tuple[str, ...] | None, condition: Any) -> tuple[str, ...]:
+    columns = column if isinstance(column, tuple) else (column,) if column else ()
+    extra = condition_columns(condition) if condition is not None else ()
+    return tuple(dict.fromkeys((*columns, *extra)))
+
+
+def _with_condition(condition: Any, fn: CheckFn) -> CheckFn:
+    """Apply a GX row_condition: records it does not select pass; if it raises, ERROR."""
+    if condition is None:
+        return fn
+    selects = compile_condition(condition)
+
+    def check(record: Mapping[str, Any]) -> int:
+        try:
+            selected = selects(record)
+        except Exception:
+            return ERROR
+        return fn(record) if selected else PASS
+
+    return check
 
 
 def _refuse_parameters(e: LoadedExpectation, path: str | None) -> None:

@@ -26,6 +26,16 @@ DEFAULT_REASONS: Final[dict[str, Reason]] = {
     "expect_column_value_lengths_to_equal": Reason.WRONG_LENGTH,
     "expect_column_values_to_be_of_type": Reason.WRONG_TYPE,
     "expect_column_values_to_be_in_type_list": Reason.WRONG_TYPE,
+    "expect_column_values_to_be_json_parseable": Reason.WRONG_TYPE,
+    "expect_column_values_to_match_json_schema": Reason.WRONG_TYPE,
+    "expect_column_pair_values_to_be_equal": Reason.NOT_IN_SET,
+    "expect_column_pair_values_a_to_be_greater_than_b": Reason.OUT_OF_RANGE,
+    "expect_column_pair_values_to_be_in_set": Reason.NOT_IN_SET,
+    "expect_multicolumn_sum_to_equal": Reason.OUT_OF_RANGE,
+    "expect_multicolumn_values_to_be_equal": Reason.NOT_IN_SET,
+    "expect_select_column_values_to_be_unique_within_record": Reason.NOT_IN_SET,
+    "expect_table_column_count_to_equal": Reason.MISSING_FIELD,
+    "expect_table_column_count_to_be_between": Reason.MISSING_FIELD,
 }
 
 
