@@ -1,0 +1,1 @@
+"""Integration tests: a real Kafka broker (see conftest.py for the shared fixtures)."""

@@ -1,0 +1,135 @@
+"""Shared fixtures of the integration tests: one real Kafka broker per test session.
+
+- ``kafka_bootstrap`` (session): ``"127.0.0.1:PORT"``. ``$DQGATE_TEST_BOOTSTRAP`` names an
+  already running broker; otherwise one is started with ``dqgate.kafka.start_broker`` on a
+  temporary data dir (free ports) and stopped when the session ends.
+- ``kafka_broker`` (test): the session's :class:`ManagedBroker`; ``stop()``, ``start()`` and
+  ``restart()`` keep storage and ports, so ``kafka_bootstrap`` stays valid. A broker left
+  stopped by a test is started again after it.
+- ``new_topic`` (test): ``new_topic(partitions=1, prefix="dqgate-test") -> name``, a topic
+  with a unique name (uuid suffix). Topics are not deleted: names never repeat.
+- ``kafka_jars`` (session): the broker classpath, for tests that start their own broker.
+
+Tests needing a broker are skipped, with the reason, only when ``java`` is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dqgate.kafka import (
+    BrokerConfig,
+    BrokerHandle,
+    create_topic,
+    fetch_jars,
+    run_sync,
+    start_broker,
+    stop_broker,
+)
+
+BOOTSTRAP_ENV = "DQGATE_TEST_BOOTSTRAP"
+NO_JAVA = "java is not on PATH: integration tests run a real Kafka broker (install Java 17+)"
+
+
+class ManagedBroker:
+    """The session's broker, stoppable and restartable on the same storage and ports."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        config: BrokerConfig | None = None,
+        handle: BrokerHandle | None = None,
+        jars: Path | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.config = config
+        self.handle = handle
+        self._jars = jars
+        self.running = True
+
+    @property
+    def external(self) -> bool:
+        """True when the broker came from $DQGATE_TEST_BOOTSTRAP (not ours to stop)."""
+        return self.config is None
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout_s``)."""
+        config = self._own_config()
+        stop_broker(config.data_dir, timeout_s=timeout_s)
+        self.running = False
+
+    def start(self) -> BrokerHandle:
+        """Start the broker again on its existing storage; same bootstrap as before."""
+        config = self._own_config()
+        self.handle = start_broker(config, keep_storage=True, jars_dir=self._jars)
+        self.running = True
+        return self.handle
+
+    def restart(self) -> BrokerHandle:
+        """Stop, then start again on the same storage and ports."""
+        self.stop()
+        return self.start()
+
+    def _own_config(self) -> BrokerConfig:
+        if self.config is None:
+            pytest.skip(f"needs the project-managed broker; unset {BOOTSTRAP_ENV}")
+        return self.config
+
+
+@pytest.fixture(scope="session")
+def kafka_jars() -> Path:
+    """The broker's jars folder (fetched once); skips when java is missing."""
+    if shutil.which("java") is None:
+        pytest.skip(NO_JAVA)
+    return fetch_jars()
+
+
+@pytest.fixture(scope="session")
+def _kafka_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedBroker]:
+    external = os.environ.get(BOOTSTRAP_ENV)
+    if external:
+        yield ManagedBroker(bootstrap=external)
+        return
+    if shutil.which("java") is None:
+        pytest.skip(NO_JAVA)
+    jars = fetch_jars()
+    config = BrokerConfig(data_dir=tmp_path_factory.mktemp("kafka-broker"))
+    handle = start_broker(config, jars_dir=jars)
+    broker = ManagedBroker(bootstrap=handle.bootstrap, config=config, handle=handle, jars=jars)
+    try:
+        yield broker
+    finally:
+        stop_broker(config.data_dir)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(_kafka_session: ManagedBroker) -> str:
+    """``host:port`` of the session's broker."""
+    return _kafka_session.bootstrap
+
+
+@pytest.fixture
+def kafka_broker(_kafka_session: ManagedBroker) -> Iterator[ManagedBroker]:
+    """The session's broker, with stop/start/restart; running again after the test."""
+    yield _kafka_session
+    if not _kafka_session.running:
+        _kafka_session.start()
+
+
+@pytest.fixture
+def new_topic(kafka_bootstrap: str) -> Callable[..., str]:
+    """A factory of uniquely named topics: ``new_topic(partitions=1, prefix=...) -> name``."""
+
+    def make(partitions: int = 1, *, prefix: str = "dqgate-test") -> str:
+        name = f"{prefix}-{uuid.uuid4().hex}"
+        run_sync(create_topic(kafka_bootstrap, name, partitions=partitions))
+        return name
+
+    return make
