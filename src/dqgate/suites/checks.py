@@ -28,6 +28,7 @@ __all__ = [
     "ERROR",
     "FAIL",
     "PASS",
+    "SKIP",
     "CheckFn",
     "CheckSpec",
     "build_check",
@@ -38,6 +39,9 @@ __all__ = [
 PASS: Final = 0
 FAIL: Final = 1
 ERROR: Final = 2
+SKIP: Final = -1
+"""The record is outside the expectation's domain (a null, an ignored row, a row condition
+that does not select it): it passes, and it does not count in GX's ``mostly`` denominator."""
 
 Record = Mapping[str, Any]
 CheckFn = Callable[[Record], int]
@@ -85,7 +89,7 @@ def _column_map(column: str, predicate: Predicate) -> CheckFn:
     def check(record: Record) -> int:
         value = record.get(column, MISSING)
         if type(value) not in _PLAIN and is_null(value):
-            return PASS
+            return SKIP
         try:
             return PASS if predicate(value) else FAIL
         except Exception:
@@ -168,7 +172,7 @@ def _in_set(e: Any) -> CheckSpec:
         if type(value) is str:
             return PASS if value in allowed else FAIL
         if type(value) not in _PLAIN and is_null(value):
-            return PASS
+            return SKIP
         return PASS if member(value) else FAIL
 
     return CheckSpec(
@@ -313,7 +317,7 @@ def _regex_check(column: str, search: Callable[[str], Any], *, negate: bool) -> 
         if type(value) is str:
             return hit if search(value) is not None else miss
         if type(value) not in _PLAIN and is_null(value):
-            return PASS
+            return SKIP
         try:
             return hit if search(str(value)) is not None else miss
         except Exception:

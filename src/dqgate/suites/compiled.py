@@ -16,7 +16,7 @@ import orjson
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
 from dqgate.suites import multi as _multi  # noqa: F401  (registers its checks)
-from dqgate.suites.checks import ERROR, FAIL, PASS, CheckFn, build_check, supported_types
+from dqgate.suites.checks import ERROR, FAIL, SKIP, CheckFn, build_check, supported_types
 from dqgate.suites.conditions import compile_condition, condition_columns
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
 from dqgate.suites.reasons import default_reason
@@ -142,7 +142,7 @@ class CompiledSuite:
                 result = fn(record)
             except Exception:  # a bug in a check is a verdict, never a crash
                 result = ERROR
-            if result:
+            if result > 0:
                 if failures is None:
                     failures = []
                 if result == FAIL:
@@ -186,9 +186,14 @@ def compile_suite(
     source: str | Path | Mapping[str, Any] | LoadedSuite,
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    suite_parameters: Mapping[str, Any] | None = None,
 ) -> CompiledSuite:
     """Load (if needed) and compile a suite; raises SuiteError naming what to fix."""
-    loaded = source if isinstance(source, LoadedSuite) else load_suite(source)
+    loaded = (
+        source
+        if isinstance(source, LoadedSuite)
+        else load_suite(source, suite_parameters=suite_parameters)
+    )
     return CompiledSuite(loaded, max_record_bytes=max_record_bytes)
 
 
@@ -202,7 +207,6 @@ def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> Compiled
             expectation_type=e.type,
         )
     gx = e.gx
-    _refuse_parameters(e, path)
     try:
         spec = build_check(gx)
         fn = _with_condition(getattr(gx, "row_condition", None), spec.fn)
@@ -260,18 +264,6 @@ def _with_condition(condition: Any, fn: CheckFn) -> CheckFn:
             selected = selects(record)
         except Exception:
             return ERROR
-        return fn(record) if selected else PASS
+        return fn(record) if selected else SKIP
 
     return check
-
-
-def _refuse_parameters(e: LoadedExpectation, path: str | None) -> None:
-    for key, value in (e.raw.get("kwargs") or {}).items():
-        if isinstance(value, Mapping) and "$PARAMETER" in value:
-            raise UnsupportedExpectationError(
-                f"kwarg '{key}' uses a suite parameter ($PARAMETER {value['$PARAMETER']!r}), "
-                "which is not supported yet; give a literal value",
-                path=path,
-                index=e.index,
-                expectation_type=e.type,
-            )

@@ -71,8 +71,17 @@ class LoadedSuite:
     gx: Any  # great_expectations.core.expectation_suite.ExpectationSuite
 
 
-def load_suite(source: str | Path | Mapping[str, Any]) -> LoadedSuite:
-    """Load a suite from a JSON file path or an already-parsed dict; raises SuiteError."""
+def load_suite(
+    source: str | Path | Mapping[str, Any],
+    *,
+    suite_parameters: Mapping[str, Any] | None = None,
+) -> LoadedSuite:
+    """Load a suite from a JSON file path or an already-parsed dict; raises SuiteError.
+
+    ``{"$PARAMETER": "name"}`` values are resolved from ``suite_parameters`` (the gate
+    configuration), falling back to the suite file's own ``suite_parameters``; a name
+    found in neither stops loading with its name.
+    """
     if isinstance(source, Mapping):
         raw = source
         where = None
@@ -96,6 +105,8 @@ def load_suite(source: str | Path | Mapping[str, Any]) -> LoadedSuite:
         raise SuiteError("'expectations' must be a list of expectation objects", path=where)
     for index, item in enumerate(expectations):
         _check_expectation(item, index, where)
+    raw = _resolve_parameters(raw, suite_parameters or {}, where)
+    expectations = raw["expectations"]
     gx_suite = _load_with_gx(raw, where)
     loaded = tuple(
         LoadedExpectation(
@@ -111,6 +122,34 @@ def load_suite(source: str | Path | Mapping[str, Any]) -> LoadedSuite:
     return LoadedSuite(
         name=str(raw["name"]), path=where, hash=digest, raw=raw, expectations=loaded, gx=gx_suite
     )
+
+
+def _resolve_parameters(
+    raw: Mapping[str, Any], given: Mapping[str, Any], where: str | None
+) -> dict[str, Any]:
+    """A copy of the suite with every ``{"$PARAMETER": name}`` kwarg replaced by its value."""
+    defaults = raw.get("suite_parameters") or {}
+    values = {**defaults, **given}
+    resolved = []
+    for index, item in enumerate(raw["expectations"]):
+        kwargs = dict(item.get("kwargs") or {})
+        for key, value in kwargs.items():
+            if isinstance(value, Mapping) and "$PARAMETER" in value:
+                name = value["$PARAMETER"]
+                if not isinstance(name, str) or name not in values:
+                    raise SuiteError(
+                        f"kwarg '{key}' needs suite parameter {name!r}, which is not set; add "
+                        f"it under suite_parameters in the gate configuration (known: "
+                        f"{sorted(values) or 'none'})",
+                        path=where,
+                        index=index,
+                        expectation_type=item.get("type"),
+                    )
+                kwargs[key] = values[name]
+        resolved.append({**item, "kwargs": kwargs} if "kwargs" in item else dict(item))
+    out = {k: v for k, v in raw.items() if k != "suite_parameters"}
+    out["expectations"] = resolved
+    return out
 
 
 def _check_suite_keys(raw: Mapping[str, Any], where: str | None) -> None:

@@ -19,7 +19,7 @@ import jsonschema
 import pandas as pd
 
 from dqgate.errors import SuiteError
-from dqgate.suites.checks import ERROR, FAIL, PASS, CheckFn, CheckSpec, register_check
+from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn, CheckSpec, register_check
 from dqgate.suites.values import MISSING, is_null
 
 __all__: list[str] = []
@@ -63,7 +63,7 @@ def _rowwise(
     def check(record: Record) -> int:
         values = [record.get(c, MISSING) for c in columns]
         if _ignored(values, mode):
-            return PASS
+            return SKIP
         try:
             return PASS if condition(values) else FAIL
         except Exception:
@@ -247,7 +247,7 @@ def _json_map(column: str, predicate: Callable[[Any], bool]) -> CheckFn:
     def check(record: Record) -> int:
         value = record.get(column, MISSING)
         if is_null(value):
-            return PASS
+            return SKIP
         try:
             return PASS if predicate(value) else FAIL
         except Exception:
