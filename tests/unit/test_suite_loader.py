@@ -96,15 +96,16 @@ def test_pydantic_rejection_names_the_expectation(tmp_path: Path) -> None:
 
 
 def test_unsupported_type_is_refused_at_compile(tmp_path: Path) -> None:
-    """A real GX type that dqgate cannot evaluate per record is refused, not ignored."""
-    agg = {
-        "type": "expect_column_mean_to_be_between",
-        "kwargs": {"column": "age", "min_value": 1, "max_value": 2},
+    """A real GX type that cannot run on a stream (SQL LIKE) is refused with the reason."""
+    like = {
+        "type": "expect_column_values_to_match_like_pattern",
+        "kwargs": {"column": "name", "like_pattern": "A%"},
     }
     with pytest.raises(UnsupportedExpectationError) as info:
-        compile_suite(_write(tmp_path, _suite(agg)))
-    assert "not supported by dqgate yet" in str(info.value)
-    assert "expect_column_mean_to_be_between" in str(info.value)
+        compile_suite(_write(tmp_path, _suite(NOT_NULL, like)))
+    assert "cannot evaluate this in a stream" in str(info.value)
+    assert "SQL LIKE" in str(info.value)
+    assert "expectation #1 (expect_column_values_to_match_like_pattern)" in str(info.value)
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:

@@ -2,13 +2,15 @@
 
 Decoding is part of evaluation: bytes over the size limit, invalid UTF-8, non-JSON and
 JSON that is not an object are verdicts at the ``decode`` stage, never exceptions.
+Expectations dqgate does not compile run in GX's own engine: per-record ones on the
+batch given to :meth:`CompiledSuite.evaluate_many` (the fallback), aggregate ones over
+tumbling windows (:attr:`CompiledSuite.windows`). Unsupported ones stop compilation.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,55 +18,38 @@ import orjson
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
 from dqgate.suites import multi as _multi  # noqa: F401  (registers its checks)
-from dqgate.suites.checks import ERROR, FAIL, SKIP, CheckFn, build_check, supported_types
-from dqgate.suites.conditions import compile_condition, condition_columns
+from dqgate.suites.checks import ERROR, FAIL
+from dqgate.suites.conditions import frame_columns
+from dqgate.suites.expectation import (
+    columns_of,
+    compile_expectation,
+    failures_for,
+    reads_of,
+)
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
-from dqgate.suites.reasons import default_reason
+from dqgate.suites.modes import Mode, classify
+from dqgate.suites.windows import MostlyCounter, WindowConfig, Windows
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
 
-__all__ = [
-    "DEFAULT_MAX_RECORD_BYTES",
-    "CompiledExpectation",
-    "CompiledSuite",
-    "compile_suite",
-]
+__all__ = ["DECODE_ID", "DEFAULT_MAX_RECORD_BYTES", "CompiledSuite", "compile_suite"]
 
 DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
-_PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 DECODE_ID: Final = "dqgate.decode"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CompiledExpectation:
-    """One expectation ready to run: its check and its prebuilt failures."""
-
-    expectation_id: str
-    type: str
-    column: str | tuple[str, ...] | None
-    policy: Policy
-    reason: Reason
-    mostly: float
-    reads: tuple[str, ...]
-    fn: CheckFn
-    on_fail: Failure
-    on_error: Failure
+_PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
+_UNDECODABLE: Final = object()
+RawRecord = bytes | bytearray | memoryview
 
 
 class CompiledSuite:
-    """A GX suite compiled into per-record checks. Build once, evaluate many times."""
+    """A GX suite compiled for streaming. Build once per route, evaluate many times."""
 
-    __slots__ = (
-        "_checks",
-        "_decode_failures",
-        "expectations",
-        "hash",
-        "loaded",
-        "max_record_bytes",
-        "name",
-        "path",
-    )
-
-    def __init__(self, loaded: LoadedSuite, *, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
+    def __init__(
+        self,
+        loaded: LoadedSuite,
+        *,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        window: WindowConfig | None = None,
+    ) -> None:
         if max_record_bytes <= 0:
             raise SuiteError(f"max_record_bytes must be positive, got {max_record_bytes}")
         self.loaded = loaded
@@ -72,11 +57,60 @@ class CompiledSuite:
         self.path = loaded.path
         self.hash = loaded.hash
         self.max_record_bytes = max_record_bytes
+        self.modes = {e.expectation_id: classify(e) for e in loaded.expectations}
+        by_mode: dict[Mode, list[LoadedExpectation]] = {mode: [] for mode in Mode}
+        for e in loaded.expectations:
+            by_mode[self.modes[e.expectation_id].mode].append(e)
+        for e in by_mode[Mode.UNSUPPORTED]:
+            raise UnsupportedExpectationError(
+                f"dqgate cannot evaluate this in a stream: {self.modes[e.expectation_id].why}; "
+                "remove it from the suite or validate it in a batch job",
+                path=loaded.path,
+                index=e.index,
+                expectation_type=e.type,
+            )
         self.expectations = tuple(
-            _compile_one(self.name, e, loaded.path) for e in loaded.expectations
+            compile_expectation(self.name, e, loaded.path) for e in by_mode[Mode.COMPILED]
         )
         self._checks = tuple(
             (e.fn, e.on_fail, e.on_error, e.policy is Policy.ENFORCE) for e in self.expectations
+        )
+        self._fallback_specs = by_mode[Mode.FALLBACK]
+        self._fallback_failures = {
+            e.expectation_id: failures_for(
+                self.name,
+                e,
+                columns_of(e.gx),
+                "GX reported the value as unexpected",
+                "GX could not evaluate this record",
+            )
+            for e in self._fallback_specs
+        }
+        self.columns = self._all_columns(loaded.expectations)
+        self.frame_columns = tuple(
+            dict.fromkeys(
+                (
+                    *self.columns,
+                    *(
+                        c
+                        for e in self._fallback_specs
+                        for c in frame_columns(getattr(e.gx, "row_condition", None))
+                    ),
+                )
+            )
+        )
+        self._fallback: Any = None  # built on first use: GX contexts are slow to create
+        self.windows = Windows(
+            by_mode[Mode.WINDOW],
+            [
+                MostlyCounter(
+                    expectation_id=e.expectation_id, type=e.type, mostly=e.mostly, fn=e.fn
+                )
+                for e in self.expectations
+                if e.mostly < 1.0
+            ],
+            self.columns,
+            window or WindowConfig(),
         )
         self._decode_failures = {
             reason: Failure(
@@ -94,16 +128,20 @@ class CompiledSuite:
             )
         }
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Every column the suite references, in first-seen order."""
+    @staticmethod
+    def _all_columns(expectations: Sequence[LoadedExpectation]) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for e in self.expectations:
-            for c in e.reads:
+        for e in expectations:
+            for c in reads_of(columns_of(e.gx), getattr(e.gx, "row_condition", None)):
                 seen.setdefault(c, None)
         return tuple(seen)
 
-    def decode(self, raw: bytes | bytearray | memoryview) -> dict[str, Any] | Verdict:
+    @property
+    def has_fallback(self) -> bool:
+        """True when some expectations run in GX's engine per batch."""
+        return bool(self._fallback_specs)
+
+    def decode(self, raw: RawRecord) -> dict[str, Any] | Verdict:
         """Parse raw bytes into a record, or return the decode-stage verdict."""
         if len(raw) > self.max_record_bytes:
             return self._decode_verdict(Reason.TOO_LARGE)
@@ -117,21 +155,62 @@ class CompiledSuite:
             return self._decode_verdict(Reason.NOT_AN_OBJECT)
         return record
 
-    def evaluate(self, record: bytes | bytearray | memoryview | Mapping[str, Any]) -> Verdict:
-        """The verdict for one record (raw bytes or an already-decoded mapping). Never raises."""
-        if isinstance(record, (bytes, bytearray, memoryview)):
-            decoded = self.decode(record)
-            if isinstance(decoded, Verdict):
-                return decoded
-            return self._check(decoded)
+    def evaluate(self, record: RawRecord | Mapping[str, Any]) -> Verdict:
+        """The verdict for one record (raw bytes or a decoded mapping). Never raises.
+
+        Does not feed the windows; with fallback expectations it runs GX on this one record.
+        """
+        if self._fallback_specs:
+            return self.evaluate_many([record], windows=False)[0]
+        decoded = self._as_record(record)
+        return decoded if isinstance(decoded, Verdict) else self._check(decoded)
+
+    def evaluate_many(
+        self, records: Iterable[RawRecord | Mapping[str, Any]], *, windows: bool = True
+    ) -> list[Verdict]:
+        """Verdicts for a batch, in order: compiled checks, then the GX fallback on the batch.
+
+        With ``windows`` the decoded records also feed the tumbling windows.
+        """
+        verdicts: list[Verdict] = []
+        decoded: list[Mapping[str, Any]] = []
+        positions: list[int] = []
+        for record in records:
+            item = self._as_record(record)
+            if isinstance(item, Verdict):
+                verdicts.append(item)
+                continue
+            positions.append(len(verdicts))
+            decoded.append(item)
+            verdicts.append(self._check(item))
+        if self._fallback_specs and decoded:
+            self._merge_fallback(verdicts, decoded, positions)
+        if windows and decoded:
+            self.windows.add(decoded)
+        return verdicts
+
+    def _merge_fallback(
+        self, verdicts: list[Verdict], decoded: list[Mapping[str, Any]], positions: list[int]
+    ) -> None:
+        if self._fallback is None:
+            from dqgate.suites.fallback import GxFallback
+
+            self._fallback = GxFallback(self._fallback_specs, self.frame_columns)
+        for position, extra in zip(positions, self._fallback.evaluate(decoded), strict=True):
+            if not extra:
+                continue
+            added = [
+                self._fallback_failures[key][0 if code == FAIL else 1]
+                for key, code in extra.items()
+            ]
+            verdicts[position] = _combine(verdicts[position].failures + tuple(added))
+
+    def _as_record(self, record: RawRecord | Mapping[str, Any]) -> Mapping[str, Any] | Verdict:
+        if isinstance(record, bytes | bytearray | memoryview):
+            return self.decode(record)
         if not isinstance(record, Mapping):
             return self._decode_verdict(Reason.NOT_AN_OBJECT)
-        return self._check(record)
-
-    def evaluate_many(self, records: Iterable[bytes | Mapping[str, Any]]) -> list[Verdict]:
-        """Verdicts for many records, in order."""
-        evaluate = self.evaluate
-        return [evaluate(r) for r in records]
+        return record
 
     def _check(self, record: Mapping[str, Any]) -> Verdict:
         failures: list[Failure] | None = None
@@ -164,17 +243,21 @@ class CompiledSuite:
         )
 
     def __repr__(self) -> str:
-        return f"CompiledSuite(name={self.name!r}, expectations={len(self.expectations)})"
+        return f"CompiledSuite(name={self.name!r}, expectations={len(self.loaded.expectations)})"
 
 
-_UNDECODABLE: Final = object()
+def _combine(failures: tuple[Failure, ...]) -> Verdict:
+    error = any(f.error for f in failures)
+    quarantine = any(f.policy is Policy.ENFORCE for f in failures)
+    outcome = Outcome.ERROR if error else Outcome.QUARANTINE if quarantine else Outcome.PASS
+    return Verdict(outcome=outcome, failures=failures)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def _decode_slow(raw: bytes | bytearray | memoryview) -> Any:
+def _decode_slow(raw: RawRecord) -> Any:
     """Standard-library JSON for what orjson refuses but JSON allows (integers over 64 bits)."""
     try:
         return json.loads(bytes(raw).decode("utf-8"), parse_constant=_reject_constant)
@@ -187,6 +270,7 @@ def compile_suite(
     *,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     suite_parameters: Mapping[str, Any] | None = None,
+    window: WindowConfig | None = None,
 ) -> CompiledSuite:
     """Load (if needed) and compile a suite; raises SuiteError naming what to fix."""
     loaded = (
@@ -194,76 +278,4 @@ def compile_suite(
         if isinstance(source, LoadedSuite)
         else load_suite(source, suite_parameters=suite_parameters)
     )
-    return CompiledSuite(loaded, max_record_bytes=max_record_bytes)
-
-
-def _compile_one(suite: str, e: LoadedExpectation, path: str | None) -> CompiledExpectation:
-    if e.type not in supported_types():
-        raise UnsupportedExpectationError(
-            "this expectation type is not supported by dqgate yet; remove it or move it to a "
-            f"batch validation (supported: {', '.join(supported_types())})",
-            path=path,
-            index=e.index,
-            expectation_type=e.type,
-        )
-    gx = e.gx
-    try:
-        spec = build_check(gx)
-        fn = _with_condition(getattr(gx, "row_condition", None), spec.fn)
-    except SuiteError as exc:
-        raise type(exc)(
-            str(exc).split(": ", 1)[-1], path=path, index=e.index, expectation_type=e.type
-        ) from exc
-    severity = getattr(gx.severity, "value", gx.severity)
-    mostly = float(getattr(gx, "mostly", 1.0) or 0.0) if hasattr(gx, "mostly") else 1.0
-    policy = Policy.ENFORCE if severity == "critical" and mostly >= 1.0 else Policy.OBSERVE
-    meta = e.raw.get("meta") if isinstance(e.raw.get("meta"), Mapping) else {}
-    override = (meta or {}).get("dqgate", {}).get("reason")
-    reason = Reason(override) if override else default_reason(e.type)
-
-    def failure(message: str, *, error: bool) -> Failure:
-        return Failure(
-            suite=suite,
-            expectation_id=e.expectation_id,
-            type=e.type,
-            column=spec.column,
-            reason=Reason.EVALUATION_ERROR if error else reason,
-            message=message,
-            policy=policy,
-            error=error,
-        )
-
-    return CompiledExpectation(
-        expectation_id=e.expectation_id,
-        type=e.type,
-        column=spec.column,
-        policy=policy,
-        reason=reason,
-        mostly=mostly,
-        reads=_reads(spec.column, getattr(gx, "row_condition", None)),
-        fn=fn,
-        on_fail=failure(spec.fail_message, error=False),
-        on_error=failure(spec.error_message, error=True),
-    )
-
-
-def _reads(column: str | tuple[str, ...] | None, condition: Any) -> tuple[str, ...]:
-    columns = column if isinstance(column, tuple) else (column,) if column else ()
-    extra = condition_columns(condition) if condition is not None else ()
-    return tuple(dict.fromkeys((*columns, *extra)))
-
-
-def _with_condition(condition: Any, fn: CheckFn) -> CheckFn:
-    """Apply a GX row_condition: records it does not select pass; if it raises, ERROR."""
-    if condition is None:
-        return fn
-    selects = compile_condition(condition)
-
-    def check(record: Mapping[str, Any]) -> int:
-        try:
-            selected = selects(record)
-        except Exception:
-            return ERROR
-        return fn(record) if selected else SKIP
-
-    return check
+    return CompiledSuite(loaded, max_record_bytes=max_record_bytes, window=window)

@@ -1,0 +1,107 @@
+"""``dqgate suites check``: how each expectation of each suite will be evaluated."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+EXIT_OK = 0
+EXIT_UNSUPPORTED = 1
+EXIT_BROKEN = 2
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``suites`` command group."""
+    parser = sub.add_parser("suites", help="inspect expectation suites")
+    suites_sub = parser.add_subparsers(dest="suites_command", metavar="SUBCOMMAND", required=True)
+    check = suites_sub.add_parser(
+        "check",
+        help="list every expectation with its mode and policy",
+        description=(
+            "For every expectation of every suite: its mode (compiled, fallback, window, "
+            "unsupported) and its policy (enforce, observe). Exit 0 when all can run, 1 when "
+            "something is unsupported, 2 when a suite cannot be loaded."
+        ),
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path("expectations")],
+        help="suite files or folders of *.json (default: expectations/)",
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(handler=run_check)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return files
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Classify every expectation; print a table or JSON."""
+    from dqgate.errors import SuiteError
+    from dqgate.suites import Mode, classify, load_suite
+
+    rows: list[dict[str, Any]] = []
+    broken: list[dict[str, str]] = []
+    for file in _files(args.paths):
+        try:
+            loaded = load_suite(file)
+        except SuiteError as exc:
+            broken.append({"file": str(file), "error": str(exc)})
+            continue
+        for e in loaded.expectations:
+            decision = classify(e)
+            rows.append(
+                {
+                    "file": str(file),
+                    "suite": loaded.name,
+                    "index": e.index,
+                    "expectation_id": e.expectation_id,
+                    "type": e.type,
+                    "mode": decision.mode.value,
+                    "policy": decision.policy.value,
+                    "why": decision.why,
+                }
+            )
+    if args.json:
+        sys.stdout.write(
+            orjson.dumps(
+                {"expectations": rows, "errors": broken}, option=orjson.OPT_INDENT_2
+            ).decode()
+            + "\n"
+        )
+    else:
+        _print_table(rows, broken)
+    if broken:
+        return EXIT_BROKEN
+    unsupported = any(r["mode"] == Mode.UNSUPPORTED.value for r in rows)
+    return EXIT_UNSUPPORTED if unsupported else EXIT_OK
+
+
+def _print_table(rows: list[dict[str, Any]], broken: list[dict[str, str]]) -> None:
+    headers = ("suite", "#", "id", "type", "mode", "policy")
+    table = [
+        (r["suite"], str(r["index"]), r["expectation_id"], r["type"], r["mode"], r["policy"])
+        for r in rows
+    ]
+    widths = [max([len(h), *(len(row[i]) for row in table)]) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line.rstrip())
+    for row in table:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for r in rows:
+        if r["mode"] == "unsupported":
+            print(
+                f"unsupported: {r['suite']} #{r['index']} {r['type']}: {r['why']}", file=sys.stderr
+            )
+    for b in broken:
+        print(f"error: {b['error']}", file=sys.stderr)
