@@ -7,10 +7,16 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import orjson
 
+if TYPE_CHECKING:
+    from dqgate.suites import WindowResult
+    from dqgate.verdict import Verdict
+
+CHUNK_RECORDS = 1000
+"""Records evaluated together: the GX fallback, if any, runs once per chunk."""
 EXIT_CLEAN = 0
 EXIT_QUARANTINED = 1
 
@@ -43,6 +49,39 @@ def _lines(stream: IO[bytes]) -> Iterator[bytes]:
         yield line[:-1] if line.endswith(b"\n") else line
 
 
+def _chunks(lines: Iterator[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _verdict_line(number: int, verdict: Verdict) -> bytes:
+    body = {
+        "line": number,
+        "outcome": verdict.outcome.value,
+        "failures": [f.to_dict() for f in verdict.failures],
+    }
+    return orjson.dumps(body) + b"\n"
+
+
+def _print_windows(windows: list[WindowResult]) -> None:
+    if not windows:
+        return
+    print("window expectations (over tumbling windows):", file=sys.stderr)
+    for w in windows:
+        value = "n/a" if w.observed_value is None else f"{w.observed_value:.4g}"
+        state = "ok" if w.success else ("ERROR " + (w.error or "")) if w.error else "FAILED"
+        print(
+            f"  {w.expectation_id:<30} {state:<8} observed={value} records={w.records}",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate every line; write outputs; print the summary to stderr."""
     from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, compile_suite
@@ -59,25 +98,21 @@ def run(args: argparse.Namespace) -> int:
         clean = stack.enter_context(open(args.clean, "wb")) if args.clean else None
         quarantine = stack.enter_context(open(args.quarantine, "wb")) if args.quarantine else None
         verdicts = stack.enter_context(open(args.verdicts, "wb")) if args.verdicts else None
-        for number, record in enumerate(_lines(source), start=1):
-            verdict = suite.evaluate(record)
-            tally.add(verdict)
-            target = quarantine if verdict.routed_to_quarantine else clean
-            if target is not None:
-                target.write(record + b"\n")
-            if verdicts is not None:
-                verdicts.write(
-                    orjson.dumps(
-                        {
-                            "line": number,
-                            "outcome": verdict.outcome.value,
-                            "failures": [f.to_dict() for f in verdict.failures],
-                        }
-                    )
-                    + b"\n"
-                )
+        number = 0
+        for chunk in _chunks(_lines(source), CHUNK_RECORDS):
+            for record, verdict in zip(chunk, suite.evaluate_many(chunk), strict=True):
+                number += 1
+                tally.add(verdict)
+                target = quarantine if verdict.routed_to_quarantine else clean
+                if target is not None:
+                    target.write(record + b"\n")
+                if verdicts is not None:
+                    verdicts.write(_verdict_line(number, verdict))
+    suite.windows.flush()
+    windows = suite.windows.drain()
     print(f"suite {suite.name} ({args.suite})", file=sys.stderr)
     print(tally.render(), file=sys.stderr)
+    _print_windows(windows)
     if args.summary_json:
         args.summary_json.write_bytes(orjson.dumps(tally.to_dict(), option=orjson.OPT_INDENT_2))
     return EXIT_QUARANTINED if tally.quarantined else EXIT_CLEAN
