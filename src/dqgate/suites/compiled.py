@@ -10,6 +10,7 @@ tumbling windows (:attr:`CompiledSuite.windows`). Unsupported ones stop compilat
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +38,9 @@ DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
 DECODE_ID: Final = "dqgate.decode"
 _PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 _UNDECODABLE: Final = object()
+_LONG_DIGITS: Final = re.compile(rb"\d{19}").search
+"""orjson turns integers beyond 64 bits into floats without a word; records with a run of
+19 or more digits are decoded by the standard library instead, which keeps them exact."""
 RawRecord = bytes | bytearray | memoryview
 
 
@@ -146,6 +150,8 @@ class CompiledSuite:
         if len(raw) > self.max_record_bytes:
             return self._decode_verdict(Reason.TOO_LARGE)
         try:
+            if _LONG_DIGITS(raw) is not None:
+                raise orjson.JSONDecodeError("maybe an integer beyond 64 bits", "", 0)
             record = orjson.loads(raw)
         except orjson.JSONDecodeError:
             record = _decode_slow(raw)

@@ -1,0 +1,1 @@
+"""Parity tests: dqgate's compiled verdicts against Great Expectations' own engine."""

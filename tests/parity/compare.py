@@ -1,0 +1,176 @@
+"""Compare dqgate's compiled verdicts with the GX oracle, and report mismatches readably."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dqgate.suites import compile_suite
+
+from .oracle import GXOracle, expectation_key
+
+__all__ = [
+    "Mismatch",
+    "ParityRun",
+    "bytes_vs_dict_mismatches",
+    "compare_with_gx",
+    "dqgate_verdicts",
+    "strict_json",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mismatch:
+    """One (expectation, record) where dqgate and GX disagree."""
+
+    cfg: Mapping[str, Any]
+    record: Mapping[str, Any]
+    gx: str
+    dqgate: str
+
+    def describe(self) -> str:
+        """Expectation config, record repr and both verdicts on one line each."""
+        cfg = json.dumps(self.cfg, ensure_ascii=False, default=repr)
+        return (
+            f"  expectation: {cfg}\n"
+            f"  record:      {self.record!r}\n"
+            f"  GX: {self.gx}   dqgate: {self.dqgate}"
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class ParityRun:
+    """Counts and mismatches of one comparison."""
+
+    seed: int
+    compared: Counter[str] = field(default_factory=Counter)
+    records: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line per expectation type: verdicts compared and GX's verdict mix."""
+        lines = []
+        for etype in sorted(self.compared):
+            mix = ", ".join(f"{v} {self.outcomes[(etype, v)]}" for v in ("pass", "fail", "error"))
+            lines.append(
+                f"{etype}: {self.compared[etype]} verdicts compared over "
+                f"{self.records[etype]} records ({mix}); seed={self.seed}"
+            )
+        return "\n".join(lines)
+
+    def report(self, limit: int = 40) -> str:
+        """Distinct mismatches (same expectation, record and verdicts counted once)."""
+        distinct: Counter[str] = Counter(m.describe() for m in self.mismatches)
+        shown = [
+            f"[{i}] x{count}\n{text}"
+            for i, (text, count) in enumerate(distinct.most_common(limit), start=1)
+        ]
+        return (
+            f"{len(self.mismatches)} mismatches ({len(distinct)} distinct) with seed={self.seed} "
+            f"(rerun with DQGATE_PARITY_SEED={self.seed}):\n" + "\n".join(shown)
+        )
+
+
+def dqgate_verdicts(
+    cfgs: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any] | bytes],
+    *,
+    suite_name: str,
+) -> dict[tuple[str, int], str]:
+    """dqgate's verdict per (expectation id, row), for decoded records (or raw bytes).
+
+    A Failure with ``error=True`` for the expectation means error, any other Failure means fail,
+    none means pass.
+    """
+    suite = compile_suite({"name": suite_name, "expectations": [dict(c) for c in cfgs]})
+    keys = [expectation_key(c, i) for i, c in enumerate(cfgs)]
+    out: dict[tuple[str, int], str] = {}
+    for pos, record in enumerate(records):
+        for key, verdict in _per_expectation(suite, record, keys).items():
+            out[(key, pos)] = verdict
+    return out
+
+
+def bytes_vs_dict_mismatches(
+    cfgs: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]], *, suite_name: str
+) -> list[str]:
+    """Where ``evaluate(json_bytes)`` and ``evaluate(record)`` disagree, for strict-JSON records.
+
+    The gate sees bytes and GX sees decoded records, so parity only carries over if both agree.
+    """
+    suite = compile_suite({"name": suite_name, "expectations": [dict(c) for c in cfgs]})
+    keys = [expectation_key(c, i) for i, c in enumerate(cfgs)]
+    found = []
+    for record in records:
+        raw = strict_json(record)
+        if raw is None:
+            continue
+        from_dict = _per_expectation(suite, record, keys)
+        from_bytes = _per_expectation(suite, raw, keys)
+        for index, key in enumerate(keys):
+            if from_dict[key] != from_bytes[key]:
+                cfg = json.dumps(cfgs[index], ensure_ascii=False, default=repr)
+                found.append(
+                    f"  expectation: {cfg}\n  bytes: {raw!r}\n"
+                    f"  as dict: {from_dict[key]}   as bytes: {from_bytes[key]}"
+                )
+    return found
+
+
+def _per_expectation(suite: Any, record: Any, keys: Sequence[str]) -> dict[str, str]:
+    try:
+        verdict = suite.evaluate(record)
+    except Exception as exc:  # a bug in dqgate: report it as a verdict, do not stop the run
+        return dict.fromkeys(keys, f"raised {type(exc).__name__}: {exc}")
+    by_id: dict[str, list[Any]] = {}
+    for failure in verdict.failures:
+        by_id.setdefault(failure.expectation_id, []).append(failure)
+    unknown = set(by_id) - set(keys)
+    if unknown:
+        raise AssertionError(f"dqgate reported unknown expectation ids {sorted(unknown)}")
+    out = {}
+    for key in keys:
+        failures = by_id.get(key, [])
+        if any(f.error for f in failures):
+            out[key] = "error"
+        else:
+            out[key] = "fail" if failures else "pass"
+    return out
+
+
+def strict_json(record: Mapping[str, Any]) -> bytes | None:
+    """The record as UTF-8 JSON bytes, or None when it holds NaN or infinities (not JSON)."""
+    try:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError:
+        return None
+
+
+def compare_with_gx(
+    oracle: GXOracle,
+    cfgs: Sequence[Mapping[str, Any]],
+    records: list[dict[str, Any]],
+    columns: list[str],
+    *,
+    seed: int,
+    suite_name: str,
+) -> ParityRun:
+    """Every (expectation, record) verdict of dqgate against GX's."""
+    gx = oracle.oracle_verdicts([dict(c) for c in cfgs], records, columns)
+    ours = dqgate_verdicts(cfgs, records, suite_name=suite_name)
+    run = ParityRun(seed=seed)
+    for index, cfg in enumerate(cfgs):
+        key = expectation_key(cfg, index)
+        etype = str(cfg["type"])
+        run.records[etype] = max(run.records[etype], len(records))
+        for pos, record in enumerate(records):
+            expected, actual = gx[(key, pos)], ours[(key, pos)]
+            run.compared[etype] += 1
+            run.outcomes[(etype, expected)] += 1
+            if expected != actual:
+                run.mismatches.append(Mismatch(cfg=cfg, record=record, gx=expected, dqgate=actual))
+    return run
