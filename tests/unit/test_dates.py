@@ -107,3 +107,30 @@ def test_non_strings_raise_type_error(value: Any) -> None:
     """Non-str values raise TypeError like strptime (GX reports an error for them)."""
     with pytest.raises(TypeError):
         strptime_matcher("%Y-%m-%d")(value)
+
+
+_SHAPED_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y %H:%M", "%Y-%m-%d %H%z"]
+_DIGITS2 = st.sampled_from(["00", "01", "02", "09", "12", "13", "23", "24", "28", "29", "30",
+                            "31", "32", "59", "60", "61", "99"])
+_YEARS = st.sampled_from(["0000", "0001", "1900", "2000", "2023", "2024", "2100", "9999"])
+_OFFSETS = st.sampled_from(["Z", "+00:00", "-05:30", "+2359", "+23:59", "+24:00", "-99:00",
+                            "+01:60", "z"])
+
+
+@st.composite
+def _shaped(draw: st.DrawFn) -> tuple[str, str]:
+    fmt = draw(st.sampled_from(_SHAPED_FORMATS))
+    out = fmt
+    for directive in ("%Y", "%m", "%d", "%H", "%M", "%S", "%z"):
+        while directive in out:
+            part = {"%Y": _YEARS, "%z": _OFFSETS}.get(directive, _DIGITS2)
+            out = out.replace(directive, draw(part), 1)
+    return fmt, out
+
+
+@settings(max_examples=3000, deadline=None)
+@given(case=_shaped())
+def test_matcher_equals_strptime_on_canonically_shaped_strings(case: tuple[str, str]) -> None:
+    """Strings of the exact shape (the fast path), in and out of range, agree with strptime."""
+    fmt, value = case
+    assert strptime_matcher(fmt)(value) == _strptime_ok(value, fmt), (fmt, value)

@@ -10,7 +10,6 @@ tumbling windows (:attr:`CompiledSuite.windows`). Unsupported ones stop compilat
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -38,9 +37,28 @@ DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
 DECODE_ID: Final = "dqgate.decode"
 _PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 _UNDECODABLE: Final = object()
-_LONG_DIGITS: Final = re.compile(rb"\d{19}").search
-"""orjson turns integers beyond 64 bits into floats without a word; records with a run of
-19 or more digits are decoded by the standard library instead, which keeps them exact."""
+_HUGE: Final = 9.2e18  # just under 2**63
+
+
+def _has_huge_float(value: Any) -> bool:
+    """True if a float of magnitude >= 2**63 appears anywhere in the decoded value.
+
+    orjson turns integers beyond 64 bits into such floats without a word; those records
+    are decoded again by the standard library, which keeps the integers exact (a real
+    float that large is decoded the same by both, only more slowly).
+    """
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():
+            t = type(item)
+            if (t is float and (item >= _HUGE or item <= -_HUGE)) or (
+                (t is dict or t is list) and _has_huge_float(item)
+            ):
+                return True
+        return False
+    if kind is list:
+        return any(_has_huge_float(item) for item in value)
+    return kind is float and (value >= _HUGE or value <= -_HUGE)
 RawRecord = bytes | bytearray | memoryview
 
 
@@ -150,10 +168,10 @@ class CompiledSuite:
         if len(raw) > self.max_record_bytes:
             return self._decode_verdict(Reason.TOO_LARGE)
         try:
-            if _LONG_DIGITS(raw) is not None:
-                raise orjson.JSONDecodeError("maybe an integer beyond 64 bits", "", 0)
             record = orjson.loads(raw)
         except orjson.JSONDecodeError:
+            record = _UNDECODABLE
+        if record is _UNDECODABLE or _has_huge_float(record):
             record = _decode_slow(raw)
             if record is _UNDECODABLE:
                 return self._decode_verdict(Reason.UNDECODABLE)

@@ -58,6 +58,83 @@ def _offset_ok(z: str) -> bool:
     return True
 
 
+_CANONICAL_FIELDS: Final = {
+    "Y": ("([0-9]{4})", ("Y",)),
+    "m": ("([0-9]{2})", ("m",)),
+    "d": ("([0-9]{2})", ("d",)),
+    "H": ("([0-9]{2})", ("H",)),
+    "M": ("([0-9]{2})", ("M",)),
+    "S": ("([0-9]{2})", ("S",)),
+    "z": ("(?:[+-]([0-9]{2}):?([0-9]{2})|Z)", ("zh", "zm")),
+}
+_LIMITS: Final = {"H": "23", "M": "59", "S": "59", "zh": "23", "zm": "59"}
+_LAST_DAY: Final = {
+    "01": "31", "02": "29", "03": "31", "04": "30", "05": "31", "06": "30",
+    "07": "31", "08": "31", "09": "30", "10": "31", "11": "30", "12": "31",
+}  # fmt: skip
+
+
+def _canonical(fmt: str) -> Callable[[str], bool | None] | None:
+    """strptime's verdict for strings of the format's canonical shape, else None.
+
+    The shape is strict (ASCII digits, fixed widths, exact literals). Every string of
+    that shape is also matched by strptime's own regex, field for field, provided no
+    two numeric fields touch (then each field is the digits between two literals), so
+    strptime's verdict on it is a range check: the date's (month, day, leap year, year
+    0), the time's and the offset's (under 24 h). Any other string returns None and
+    takes the exact path.
+    """
+    pieces: list[str] = []
+    names: list[str] = []
+    previous_numeric = False
+    i = 0
+    while i < len(fmt):
+        char = fmt[i]
+        if char == "%" and i + 1 < len(fmt):
+            directive = fmt[i + 1]
+            i += 2
+            if directive == "%":
+                pieces.append("%")
+                previous_numeric = False
+                continue
+            numeric = directive != "z"
+            if numeric and previous_numeric:
+                return None
+            pattern, fields = _CANONICAL_FIELDS[directive]
+            pieces.append(pattern)
+            names.extend(fields)
+            previous_numeric = numeric
+            continue
+        if char.isdigit() or char == "%":
+            return None
+        pieces.append(re.escape(char))
+        previous_numeric = False
+        i += 1
+    match = re.compile("".join(pieces) + r"\Z").match
+    year_at, month_at, day_at = names.index("Y"), names.index("m"), names.index("d")
+    limits = tuple((names.index(n), limit) for n, limit in _LIMITS.items() if n in names)
+
+    def verdict(value: str) -> bool | None:
+        found = match(value)
+        if found is None:
+            return None
+        fields = found.groups()
+        year, month, day = fields[year_at], fields[month_at], fields[day_at]
+        if year == "0000" or not "01" <= month <= "12" or not "01" <= day <= _LAST_DAY[month]:
+            return False
+        if month == "02" and day == "29":
+            y = int(year)
+            if y % 4 or (y % 100 == 0 and y % 400):
+                return False
+        for at, limit in limits:
+            field = fields[at]
+            if field is not None and field > limit:
+                return False
+        return True
+
+    return verdict
+
+
 def strptime_matcher(fmt: str) -> Callable[[Any], bool]:
     """A predicate equal to "``datetime.strptime(value, fmt)`` does not raise ValueError".
 
@@ -81,10 +158,15 @@ def strptime_matcher(fmt: str) -> Callable[[Any], bool]:
     ):
         return slow  # datetime()'s positional order must match the groups
     has_offset = "z" in directives
+    canonical = _canonical(fmt)
 
     def matches(value: Any) -> bool:
         if type(value) is not str:
             return slow(value)  # raises TypeError for non-str, exactly as strptime
+        if canonical is not None:
+            shaped = canonical(value)
+            if shaped is not None:
+                return shaped
         found = match(value)
         if found is None or found.end() != len(value):
             return False
