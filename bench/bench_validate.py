@@ -83,14 +83,35 @@ def bench_gx(values: list[bytes], batch: int) -> float:
     return done / (time.perf_counter() - start)
 
 
+def breakdown(values: list[bytes]) -> None:
+    """Per-record CPU cost of decoding and of each compiled check."""
+    suite = compile_suite(SUITE)
+    start = time.process_time()
+    decoded = [suite.decode(v) for v in values]
+    print(f"| JSON decode | {(time.process_time() - start) / len(values) * 1e6:.2f} |")
+    records = [r for r in decoded if isinstance(r, dict)]
+    for e in suite.expectations:
+        fn = e.fn
+        start = time.process_time()
+        for record in records:
+            fn(record)
+        cost = (time.process_time() - start) / len(records) * 1e6
+        print(f"| {e.expectation_id} ({e.type}) | {cost:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--gx-batch", type=int, default=10_000)
+    parser.add_argument("--breakdown", action="store_true", help="per-check cost only")
     args = parser.parse_args()
     pinned = _pin_one_core()
     values = [r.value for r in generate(args.count, seed=1)]
+    if args.breakdown:
+        print("| part | us/record |\n|---|---:|")
+        breakdown(values)
+        return
     dq = bench_dqgate(values, args.rounds)
     gx_rate = bench_gx(values, args.gx_batch)
     print(
