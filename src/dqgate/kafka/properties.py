@@ -66,6 +66,13 @@ _BASE_PROPERTIES: Mapping[str, str] = MappingProxyType(
         "background.threads": "2",
         "log.cleaner.threads": "1",
         "log.cleaner.dedupe.buffer.size": str(32 * 1024 * 1024),
+        # Topics are created on purpose (the gate creates its outputs, tests their
+        # sources): a mistyped name must fail, not appear. Metadata requests that name
+        # a topic would otherwise create it.
+        "auto.create.topics.enable": "false",
+        # A local broker's data lives as long as its data dir: no time-based deletion,
+        # so records with old timestamps (replays, time-window tests) stay readable.
+        "log.retention.ms": "-1",
     }
 )
 
