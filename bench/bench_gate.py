@@ -6,8 +6,10 @@ it). For each mode it pre-produces the same ``count`` generated incident reports
 fresh topic, starts one ``dqgate run`` worker and times from its first output record to
 the moment every source offset is accounted for in the outputs (by lineage headers).
 Mode ``validate`` uses ``expectations/incident_reports.json``; ``pass-through`` is the
-same pipeline with the route's ``validate: false``. Prints a Markdown table for
-bench/README.md. The broker, the worker and the reader share the machine's cores.
+same pipeline with the route's ``validate: false``. The modes alternate for ``--rounds``
+rounds and the best run of each is kept. Prints a Markdown table for bench/README.md.
+The broker, the worker and the reader share the machine's cores, so "records per worker
+CPU second" is the steadier figure on a busy machine.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import yaml
 from dqgate.demo.generator import generate
 from dqgate.gate.audit import OutputReader, end_offsets
 from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
+from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import BrokerConfig, create_topic, start_broker, stop_broker
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
@@ -42,8 +44,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def time_routing(options: dict[str, Any], source: str, worker: Any) -> tuple[float, int]:
-    """Seconds from the first output to the last source offset seen, and outputs then."""
+async def time_routing(
+    options: dict[str, Any], source: str, worker: WorkerProcess
+) -> tuple[float, int, float]:
+    """Seconds from the first output until all are routed, records routed, worker CPU s."""
     expected = await end_offsets(options, [source])
     reader = OutputReader(options, [f"{source}.clean", f"{source}.quarantine"])
     async with reader:
@@ -55,8 +59,7 @@ async def time_routing(options: dict[str, Any], source: str, worker: Any) -> tup
             raise SystemExit(f"not all routed; worker log:\n{worker.log_tail()}")
         elapsed = time.perf_counter() - first_at
     routed = sum(expected.values()) - first_n
-    worker.cpu_s = cpu_seconds(worker.pid) - cpu_at_first
-    return elapsed, routed
+    return elapsed, routed, cpu_seconds(worker.pid) - cpu_at_first
 
 
 def run_mode(
@@ -88,14 +91,14 @@ def run_mode(
     )
     worker = start_worker(["--config", str(config)], log_path=workdir / f"{source}.log")
     try:
-        elapsed, routed = asyncio.run(time_routing(options, source, worker))
+        elapsed, routed, cpu_s = asyncio.run(time_routing(options, source, worker))
     finally:
         worker.stop()
     return {
         "records_per_s": routed / elapsed,
         "elapsed_s": elapsed,
         "routed": routed,
-        "worker_cpu_s": worker.cpu_s,
+        "worker_cpu_s": cpu_s,
     }
 
 
@@ -104,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2, help="runs per mode; best is kept")
     parser.add_argument("--bootstrap", default=None, help="use this broker (else start one)")
     args = parser.parse_args()
     feed = [FeedRecord(key=r.key, value=r.value) for r in generate(args.count, seed=1)]
@@ -114,22 +118,26 @@ def main() -> None:
         if bootstrap is None:
             broker_dir = workdir / "kafka"
             bootstrap = start_broker(BrokerConfig(data_dir=broker_dir)).bootstrap
+        results: dict[str, dict[str, float]] = {}
         try:
-            results = {
-                mode: run_mode(
-                    bootstrap,
-                    feed,
-                    validate=mode == "validate",
-                    batch_size=args.batch_size,
-                    workdir=workdir,
-                )
-                for mode in ("validate", "pass-through")
-            }
+            for _ in range(args.rounds):  # alternate the modes: same background noise
+                for mode in ("validate", "pass-through"):
+                    r = run_mode(
+                        bootstrap,
+                        feed,
+                        validate=mode == "validate",
+                        batch_size=args.batch_size,
+                        workdir=workdir,
+                    )
+                    best = results.get(mode)
+                    if best is None or r["records_per_s"] > best["records_per_s"]:
+                        results[mode] = r
         finally:
             if broker_dir is not None:
                 stop_broker(broker_dir)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"\n{args.count:,} records, batch {args.batch_size}, 3 partitions; "
+    print(f"\n{args.count:,} records, batch {args.batch_size}, 3 partitions, best of "
+          f"{args.rounds}; "
           f"{platform.processor() or platform.machine()}, {cores} cores, "
           f"Python {platform.python_version()}\n")  # fmt: skip
     print("| mode | records/s | seconds | worker CPU s | records per worker CPU s |")

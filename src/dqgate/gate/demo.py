@@ -1,0 +1,228 @@
+"""The streaming demo: broker, topics, a gate worker, generated records, a summary.
+
+:func:`run_demo` starts the project's local broker on ``.kafka/demo``, creates the
+topics, starts ``dqgate run --config`` as a child process on the incident-report suite,
+produces ``count`` generated records (including non-JSON garbage and truncated JSON),
+waits until every one is routed (counted by lineage headers), prints a summary and stops
+everything, unless ``keep_running``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from dqgate.errors import GateError
+
+__all__ = ["DEMO_SOURCE", "run_demo"]
+
+DEMO_SOURCE = "incidents"
+DEMO_PARTITIONS = 3
+_ROUTE = "incidents"
+
+
+def run_demo(
+    count: int = 50_000,
+    seed: int = 7,
+    keep_running: bool = False,
+    *,
+    data_dir: Path | None = None,
+    suite: Path | None = None,
+    out: TextIO | None = None,
+    timeout_s: float = 900.0,
+) -> int:
+    """Run the demo end to end; returns 0 when every record was routed, else 1."""
+    from dqgate.kafka import BrokerConfig, broker_status, start_broker, stop_broker
+    from dqgate.kafka.jars import project_root
+
+    stream = out if out is not None else sys.stdout
+    root = project_root()
+    data = (data_dir or root / ".kafka" / "demo").resolve()
+    suite_path = (suite or root / "expectations" / "incident_reports.json").resolve()
+    current = broker_status(data)
+    if current.running:
+        raise GateError(
+            f"a demo broker already runs from {data} (pid {current.pid}); stop that demo "
+            f"first (Ctrl-C), or `dqgate kafka stop` with that data dir"
+        )
+    say = _printer(stream)
+    say(f"starting the local Kafka broker in {data} ...")
+    handle = start_broker(BrokerConfig(data_dir=data))
+    worker = None
+    try:
+        options = {"bootstrap_servers": handle.bootstrap}
+        topics = (DEMO_SOURCE, f"{DEMO_SOURCE}.clean", f"{DEMO_SOURCE}.quarantine")
+        asyncio.run(_create_topics(handle.bootstrap, topics))
+        say(f"broker {handle.bootstrap}; topics {', '.join(topics)}")
+        config = _write_config(data / "gate.yaml", handle.bootstrap, suite_path)
+        from dqgate.gate.process import start_worker
+
+        worker = start_worker(["--config", str(config)], log_path=data / "gate.log")
+        url = worker.wait_ready()
+        say(f"gate worker pid {worker.pid} ready (log: {data / 'gate.log'})")
+        summary = asyncio.run(_feed_and_wait(options, count, seed, timeout_s, say))
+        if summary is None:
+            say(f"not every record was routed within {timeout_s:.0f} s; see {data / 'gate.log'}")
+            return 1
+        _print_summary(say, summary, worker.metrics(), suite_path)
+        say(f"metrics: {url}/metrics   health: {url}/healthz")
+        dqgate = _dqgate_command()
+        say("look at the quarantine topic:")
+        say(f"  {dqgate} quarantine stats {DEMO_SOURCE}.quarantine --config {config}")
+        say(f"  {dqgate} quarantine show {DEMO_SOURCE}.quarantine --config {config} --limit 5")
+        if not keep_running:
+            say("  (everything stops now; keep the demo running to try them)")
+        if keep_running:
+            say("the broker and the gate keep running; press Ctrl-C to stop them")
+            _wait_for_interrupt()
+        return 0
+    finally:
+        if worker is not None:
+            code = worker.stop()
+            say(f"gate worker stopped (exit code {code})")
+        stop_broker(data)
+        say("broker stopped")
+
+
+async def _create_topics(bootstrap: str, topics: tuple[str, ...]) -> None:
+    from dqgate.kafka import create_topic
+
+    for topic in topics:
+        await create_topic(bootstrap, topic, partitions=DEMO_PARTITIONS)
+
+
+def _write_config(path: Path, bootstrap: str, suite: Path) -> Path:
+    config = {
+        "kafka": {"bootstrap_servers": bootstrap},
+        "group_id": "dqgate-demo",
+        "routes": [
+            {
+                "name": _ROUTE,
+                "source": DEMO_SOURCE,
+                "suite": str(suite),
+                "clean": f"{DEMO_SOURCE}.clean",
+                "quarantine": f"{DEMO_SOURCE}.quarantine",
+            }
+        ],
+        "batch_size": 1000,
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+async def _feed_and_wait(
+    options: Mapping[str, Any], count: int, seed: int, timeout_s: float, say: Any
+) -> dict[str, Any] | None:
+    from dqgate.demo.generator import DefectTally, generate
+    from dqgate.gate.audit import OutputReader, end_offsets
+    from dqgate.gate.feed import FeedRecord, produce
+
+    tally = DefectTally()
+
+    def records() -> Any:
+        for record in generate(count, seed):
+            tally.add(record)
+            yield FeedRecord(key=record.key, value=record.value)
+
+    started = time.monotonic()
+    say(f"producing {count:,} generated incident reports (seed {seed}) ...")
+    await produce(options, DEMO_SOURCE, records())
+    say(f"produced in {time.monotonic() - started:.1f} s; waiting until all are routed ...")
+    expected = await end_offsets(options, [DEMO_SOURCE])
+    reader = OutputReader(
+        options,
+        [f"{DEMO_SOURCE}.clean", f"{DEMO_SOURCE}.quarantine"],
+        quarantine_topics=[f"{DEMO_SOURCE}.quarantine"],
+    )
+    async with reader:
+        done = await reader.wait_for(expected, timeout_s=timeout_s)
+    if not done:
+        return None
+    elapsed = time.monotonic() - started
+    return {
+        "count": count,
+        "routed": len(reader.seen),
+        "quarantined": len(reader.quarantined),
+        "reasons": dict(reader.reasons),
+        "duplicates": reader.duplicates,
+        "injected": tally.report(),
+        "elapsed_s": elapsed,
+    }
+
+
+def _print_summary(say: Any, summary: dict[str, Any], metrics: str, suite: Path) -> None:
+    from dqgate.suites import compile_suite
+    from dqgate.verdict import Policy
+
+    total = summary["routed"]
+    quarantined = summary["quarantined"]
+    injected = summary["injected"].by_reason
+    say("")
+    say(f"routed {total:,} records in {summary['elapsed_s']:.1f} s "
+        f"(produce + gate, {total / max(summary['elapsed_s'], 1e-9):,.0f} records/s)")  # fmt: skip
+    say(f"  clean:       {total - quarantined:>9,}")
+    say(f"  quarantined: {quarantined:>9,}  ({100 * quarantined / max(total, 1):.1f}%)")
+    say("quarantined by reason (gate | injected by the generator):")
+    for reason in sorted(set(summary["reasons"]) | set(injected)):
+        got, want = summary["reasons"].get(reason, 0), injected.get(reason, 0)
+        mark = "" if got == want else "   <- differs"
+        say(f"  {reason:<18} {got:>8,} | {want:>8,}{mark}")
+    observed = {
+        e.expectation_id: e for e in compile_suite(suite).expectations if e.policy is Policy.OBSERVE
+    }
+    failures = _failure_counts(metrics, _ROUTE)
+    if observed:
+        say("observed-only failures (counted, never quarantined):")
+        for expectation_id, e in observed.items():
+            n = failures.get(expectation_id, 0)
+            say(f"  {expectation_id} ({e.column}, {e.reason}): {n:,} records "
+                f"({100 * n / max(total, 1):.1f}%)")  # fmt: skip
+    if summary["duplicates"]:
+        say(f"duplicates in the outputs: {summary['duplicates']:,}")
+
+
+def _failure_counts(metrics_text: str, route: str) -> dict[str, int]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts: dict[str, int] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name != "dqgate_expectation_failures":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total") and sample.labels.get("route") == route:
+                key = sample.labels["expectation"]
+                counts[key] = counts.get(key, 0) + int(sample.value)
+    return counts
+
+
+def _dqgate_command() -> str:
+    """The ``dqgate`` console script next to this interpreter, else ``python -m``."""
+    script = Path(sys.executable).parent / "dqgate"
+    return str(script) if script.exists() else f"{sys.executable} -m dqgate.cli.main"
+
+
+def _printer(stream: TextIO) -> Any:
+    def say(line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    return say
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

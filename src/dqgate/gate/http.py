@@ -1,0 +1,101 @@
+"""The worker's small HTTP endpoint (aiohttp), on 127.0.0.1 by default.
+
+=============================== =========================================================
+``GET /metrics``                Prometheus text format of the gate's registry
+``GET /healthz``                200 while the worker's event loop runs, with route states
+``GET /readyz``                 200 once partitions are assigned and no rebalance runs
+``POST /routes/<route>/resume`` close the route's circuit breaker and fetch again
+=============================== =========================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from mode import Service
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from dqgate.config import HttpAddress
+from dqgate.errors import ConfigError
+from dqgate.metrics import GateMetrics
+
+__all__ = ["HttpService"]
+
+log = logging.getLogger(__name__)
+
+
+class HttpService(Service):
+    """Serves metrics, health, readiness and the resume control while the worker runs."""
+
+    def __init__(
+        self,
+        *,
+        address: HttpAddress,
+        metrics: GateMetrics,
+        status: Callable[[], dict[str, Any]],
+        resume: Callable[[str], Awaitable[bool]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.address = address
+        self.url: str | None = None
+        self._metrics = metrics
+        self._status = status
+        self._resume = resume
+        self._runner: web.AppRunner | None = None
+
+    async def bind(self) -> str:
+        """Start listening (before the worker, so a taken port fails fast); returns the URL."""
+        if self.url is not None:
+            return self.url
+        webapp = web.Application()
+        webapp.router.add_get("/metrics", self._get_metrics)
+        webapp.router.add_get("/healthz", self._get_health)
+        webapp.router.add_get("/readyz", self._get_ready)
+        webapp.router.add_post("/routes/{route}/resume", self._post_resume)
+        runner = web.AppRunner(webapp, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.address.host, self.address.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(
+                f"metrics_address {self.address}: cannot listen ({exc.strerror}); choose "
+                "another port with DQGATE_METRICS_ADDRESS / --metrics-address, 0 for any "
+                "free port, or off"
+            ) from exc
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{port}"
+        return self.url
+
+    async def on_start(self) -> None:
+        await self.bind()
+
+    async def on_stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _get_metrics(self, request: web.Request) -> web.Response:
+        response = web.Response(body=self._metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    async def _get_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", **self._status()})
+
+    async def _get_ready(self, request: web.Request) -> web.Response:
+        status = self._status()
+        return web.json_response(status, status=200 if status.get("ready") else 503)
+
+    async def _post_resume(self, request: web.Request) -> web.Response:
+        route = request.match_info["route"]
+        if not await self._resume(route):
+            return web.json_response({"error": f"no route named {route!r}"}, status=404)
+        return web.json_response({"route": route, "resumed": True})

@@ -1,0 +1,232 @@
+"""Verdict -> output record: topic, key, value, headers and timestamp.
+
+The output keeps the source record byte for byte: key, value (``None`` for a tombstone),
+every original header in its original order, and the original timestamp. dqgate adds
+UTF-8 headers after the original ones and never overwrites a header that already has the
+same name (the Kafka Connect DLQ rule): a record that already carries, say,
+``dqgate.source.topic`` keeps its own value.
+
+Every output (clean and quarantine) carries the four lineage headers, which identify the
+source record exactly, so duplicates after a crash can be counted and removed:
+
+=========================== =============================================================
+``dqgate.source.topic``     source topic name
+``dqgate.source.partition`` source partition, decimal
+``dqgate.source.offset``    source offset, decimal
+``dqgate.source.timestamp`` source timestamp, epoch milliseconds, decimal (absent if none)
+=========================== =============================================================
+
+Quarantined records also carry:
+
+=========================== =============================================================
+``dqgate.suite``            suite name
+``dqgate.suite.hash``       hex sha256 of the suite file
+``dqgate.stage``            ``decode`` | ``validate``
+``dqgate.reasons``          comma-separated reason classes of the enforced failures
+``dqgate.failures``         JSON list of ``{expectation_id, type, column, reason}`` of the
+                            enforced failures (never a record value)
+``dqgate.gate.version``     version of the dqgate that quarantined the record
+``dqgate.quarantined_at``   when, ISO 8601 UTC with milliseconds (``...T12:00:00.000Z``)
+=========================== =============================================================
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from typing import Final
+
+import orjson
+
+from dqgate.verdict import Outcome, Verdict
+
+__all__ = [
+    "FAILURES",
+    "GATE_VERSION",
+    "LINEAGE_HEADERS",
+    "QUARANTINED_AT",
+    "QUARANTINE_HEADERS",
+    "REASONS",
+    "SOURCE_OFFSET",
+    "SOURCE_PARTITION",
+    "SOURCE_TIMESTAMP",
+    "SOURCE_TOPIC",
+    "STAGE",
+    "SUITE",
+    "SUITE_HASH",
+    "Header",
+    "OutputRecord",
+    "RouteTarget",
+    "SourceRecord",
+    "gate_version",
+    "lineage_of",
+    "route",
+]
+
+SOURCE_TOPIC: Final = "dqgate.source.topic"
+SOURCE_PARTITION: Final = "dqgate.source.partition"
+SOURCE_OFFSET: Final = "dqgate.source.offset"
+SOURCE_TIMESTAMP: Final = "dqgate.source.timestamp"
+SUITE: Final = "dqgate.suite"
+SUITE_HASH: Final = "dqgate.suite.hash"
+STAGE: Final = "dqgate.stage"
+REASONS: Final = "dqgate.reasons"
+FAILURES: Final = "dqgate.failures"
+GATE_VERSION: Final = "dqgate.gate.version"
+QUARANTINED_AT: Final = "dqgate.quarantined_at"
+
+LINEAGE_HEADERS: Final = (SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET, SOURCE_TIMESTAMP)
+"""Headers on every output record (clean and quarantine)."""
+QUARANTINE_HEADERS: Final = (
+    *LINEAGE_HEADERS,
+    SUITE,
+    SUITE_HASH,
+    STAGE,
+    REASONS,
+    FAILURES,
+    GATE_VERSION,
+    QUARANTINED_AT,
+)
+"""Headers on every quarantined record, in the order they are added."""
+
+Header = tuple[str, bytes | None]
+_PREFIX: Final = "dqgate."
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRecord:
+    """A consumed record as the gate saw it (``timestamp_ms`` None: the record has none)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...] = ()
+
+    @property
+    def where(self) -> str:
+        """``topic[partition]@offset``, for logs (never the values)."""
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteTarget:
+    """Where a route sends records, and the suite that decides."""
+
+    clean: str
+    quarantine: str
+    suite_name: str
+    suite_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputRecord:
+    """What to produce: the source bytes, unchanged, plus dqgate's headers."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...]
+    timestamp_ms: int | None
+    quarantined: bool
+
+
+@cache
+def gate_version() -> str:
+    """The installed dqgate version (the ``dqgate.gate.version`` header)."""
+    try:
+        return version("dqgate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def route(
+    record: SourceRecord,
+    verdict: Verdict,
+    target: RouteTarget,
+    *,
+    now_ms: int | None = None,
+) -> OutputRecord:
+    """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time)."""
+    added: list[Header] = [
+        (SOURCE_TOPIC, record.topic.encode("utf-8")),
+        (SOURCE_PARTITION, b"%d" % record.partition),
+        (SOURCE_OFFSET, b"%d" % record.offset),
+    ]
+    if record.timestamp_ms is not None:
+        added.append((SOURCE_TIMESTAMP, b"%d" % record.timestamp_ms))
+    quarantined = verdict.outcome is not Outcome.PASS
+    if quarantined:
+        added += _quarantine_headers(verdict, target, now_ms)
+    headers = record.headers
+    if not headers:
+        merged = tuple(added)
+    elif not any(name.startswith(_PREFIX) for name, _ in headers):
+        merged = headers + tuple(added)
+    else:
+        present = {name for name, _ in headers}
+        merged = headers + tuple(h for h in added if h[0] not in present)
+    return OutputRecord(
+        topic=target.quarantine if quarantined else target.clean,
+        key=record.key,
+        value=record.value,
+        headers=merged,
+        timestamp_ms=record.timestamp_ms,
+        quarantined=quarantined,
+    )
+
+
+def _quarantine_headers(verdict: Verdict, target: RouteTarget, now_ms: int | None) -> list[Header]:
+    if now_ms is None:
+        now_ms = time.time_ns() // 1_000_000
+    failures = [
+        {
+            "expectation_id": f.expectation_id,
+            "type": f.type,
+            "column": list(f.column) if isinstance(f.column, tuple) else f.column,
+            "reason": str(f.reason),
+        }
+        for f in verdict.enforced
+    ]
+    return [
+        (SUITE, target.suite_name.encode("utf-8")),
+        (SUITE_HASH, target.suite_hash.encode("utf-8")),
+        (STAGE, str(verdict.stage).encode("utf-8")),
+        (REASONS, ",".join(str(r) for r in verdict.reasons).encode("utf-8")),
+        (FAILURES, orjson.dumps(failures)),
+        (GATE_VERSION, _version_bytes()),
+        (QUARANTINED_AT, _iso_utc(now_ms)),
+    ]
+
+
+@lru_cache(maxsize=4)
+def _iso_utc(epoch_ms: int) -> bytes:
+    when = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z").encode("ascii")
+
+
+@cache
+def _version_bytes() -> bytes:
+    return gate_version().encode("utf-8")
+
+
+def lineage_of(headers: Sequence[Header]) -> tuple[str, int, int] | None:
+    """``(topic, partition, offset)`` from an output record's lineage headers, or None."""
+    found: dict[str, bytes] = {}
+    for name, value in headers:
+        if name in (SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET) and value is not None:
+            found.setdefault(name, value)
+    try:
+        return (
+            found[SOURCE_TOPIC].decode("utf-8"),
+            int(found[SOURCE_PARTITION]),
+            int(found[SOURCE_OFFSET]),
+        )
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,98 @@
+"""The circuit breaker on a broken upstream: pause, show it, resume on request."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dqgate.demo.generator import generate
+from dqgate.gate.audit import OutputReader
+from dqgate.gate.feed import FeedRecord, produce
+from dqgate.gate.process import WorkerProcess
+from dqgate.kafka import run_sync
+
+from .test_gate import WorkerFactory, gate_yaml, options, read_all
+from .test_gate import workers as workers  # the fixture
+
+pytestmark = pytest.mark.integration
+
+PAUSED = 'dqgate_route_paused{route="incidents"} 1.0'
+
+
+def routed_count(bootstrap: str, source: str) -> int:
+    """Output records currently in the clean and quarantine topics."""
+
+    async def count() -> int:
+        reader = OutputReader(options(bootstrap), [f"{source}.clean", f"{source}.quarantine"])
+        async with reader:
+            while await reader.poll(1.0):
+                pass
+        return sum(reader.seen.values())
+
+    return run_sync(count())
+
+
+def wait_for_metric(worker: WorkerProcess, line: str, *, timeout_s: float = 60.0) -> None:
+    """Block until ``line`` appears in the worker's /metrics."""
+    deadline = time.monotonic() + timeout_s
+    while line not in worker.metrics():
+        assert worker.alive(), worker.log_tail()
+        assert time.monotonic() < deadline, f"{line!r} not in metrics"
+        time.sleep(0.2)
+
+
+def test_broken_upstream_pauses_the_route_until_resumed(
+    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+) -> None:
+    """Mostly-garbage input trips the breaker: route paused, lag kept, resumable over HTTP."""
+    source = new_topic(partitions=1)
+    good = [FeedRecord(key=r.key, value=r.value) for r in generate(300, seed=1, defect_rate=0.0)]
+    garbage = [FeedRecord(key=b"k", value=b"\xff not json %d" % i) for i in range(6000)]
+    run_sync(produce(options(kafka_bootstrap), source, good + garbage))
+    breaker = {"window_records": 100, "max_quarantine_ratio": 0.5}
+    config = gate_yaml(
+        tmp_path / "gate.yaml", kafka_bootstrap, source, batch_size=100, circuit_breaker=breaker
+    )
+    worker = workers(config)
+    worker.wait_ready()
+    wait_for_metric(worker, PAUSED)
+    assert 'dqgate_circuit_breaker_trips_total{route="incidents"} 1.0' in worker.metrics()
+    first = routed_count(kafka_bootstrap, source)
+    time.sleep(3)
+    held = routed_count(kafka_bootstrap, source)
+    assert held == first < len(good) + len(garbage)
+    assert "paused by the circuit breaker" in worker.log_tail(200)
+    assert worker.post("/routes/incidents/resume") == 200
+    wait_for_metric(worker, 'dqgate_circuit_breaker_trips_total{route="incidents"} 2.0')
+    assert routed_count(kafka_bootstrap, source) > held
+    assert worker.post("/routes/nope/resume") == 404
+    assert worker.stop() == 0
+
+
+def test_records_held_by_a_paused_route_are_routed_after_a_restart(
+    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+) -> None:
+    """A paused route skips nothing: restarted without the breaker, every record is routed."""
+    source = new_topic(partitions=2)
+    garbage = [FeedRecord(key=b"%d" % i, value=b"<html>%d" % i) for i in range(5000)]
+    offsets = run_sync(produce(options(kafka_bootstrap), source, garbage))
+    breaker = {"window_records": 50, "max_quarantine_ratio": 0.9}
+    config = gate_yaml(
+        tmp_path / "gate.yaml", kafka_bootstrap, source, batch_size=50, circuit_breaker=breaker
+    )
+    paused = workers(config, name="paused")
+    paused.wait_ready()
+    wait_for_metric(paused, PAUSED)
+    assert paused.stop() == 0
+    held = routed_count(kafka_bootstrap, source)
+    assert held < len(garbage)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.pop("circuit_breaker")
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    workers(config, name="unpaused").wait_ready()
+    reader = read_all(kafka_bootstrap, source)
+    assert set(reader.seen) == set(offsets)
