@@ -1,0 +1,234 @@
+"""Handlers of ``dqgate quarantine ...`` (the parsers are in :mod:`dqgate.cli.quarantine`).
+
+Output: human text on stdout by default. ``--json``: ``show`` and ``tail`` write one JSON
+document per record per line (JSON lines, see :mod:`dqgate.quarantine.export`); ``ls``,
+``stats``, ``replay`` and ``export``'s summary write one JSON document. The closing
+summary of ``show`` and ``tail`` goes to stderr, so their stdout holds only records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from dqgate.errors import ConfigError
+from dqgate.quarantine import export, render
+from dqgate.quarantine.context import (
+    context_of,
+    redactor_of,
+    run_async,
+    selection_of,
+    stdout_guard,
+    write_atomically,
+)
+from dqgate.quarantine.reader import QuarantineReader
+from dqgate.quarantine.selection import format_ms
+from dqgate.quarantine.stats import GroupBy, Tally
+
+__all__ = ["export_records", "ls", "replay", "show", "stats", "tail"]
+
+
+def _emit_records(
+    args: argparse.Namespace,
+    command: str,
+    stream: Callable[[QuarantineReader], AsyncIterator[Any]],
+) -> int:
+    context = context_of(args)
+    selection = selection_of(args)
+    redactor = redactor_of(args, context, command)
+    out = sys.stdout
+
+    async def go() -> QuarantineReader:
+        async with QuarantineReader(context.options, selection) as reader:
+            async for record in stream(reader):
+                if args.json:
+                    document = export.record_document(record, redactor)
+                    out.write(export.json_line(document).decode("utf-8"))
+                else:
+                    out.write("\n".join(render.format_record(record, redactor)) + "\n\n")
+                if command == "tail":
+                    out.flush()
+            return reader
+
+    with stdout_guard():
+        reader = run_async(go())
+    s = reader.stats
+    summary = f"dqgate: {s.matched} record(s) from {selection.topic}"
+    if command == "show":
+        summary += f" (fetched {s.fetched}; {s.planned} offsets in the planned ranges)"
+    print(summary, file=sys.stderr)
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    """``quarantine show``."""
+    return _emit_records(args, "show", lambda reader: reader.records())
+
+
+def tail(args: argparse.Namespace) -> int:
+    """``quarantine tail``."""
+    return _emit_records(args, "tail", lambda reader: reader.follow())
+
+
+def stats(args: argparse.Namespace) -> int:
+    """``quarantine stats``."""
+    context = context_of(args)
+    selection = selection_of(args)
+    tally = Tally(by=GroupBy(args.by))
+
+    async def go() -> QuarantineReader:
+        async with QuarantineReader(context.options, selection) as reader:
+            async for record in reader.records():
+                tally.add(record)
+            return reader
+
+    reader = run_async(go())
+    document = {
+        "topic": selection.topic,
+        "since": None if selection.since is None else format_ms(selection.since.epoch_ms),
+        "until": None if selection.until is None else format_ms(selection.until.epoch_ms),
+        **tally.to_dict(),
+        "fetched": reader.stats.fetched,
+    }
+    with stdout_guard():
+        if args.json:
+            print(orjson.dumps(document).decode("utf-8"))
+        else:
+            rows = [(key, count, f"{share:.1%}") for key, count, share in tally.rows()]
+            print("\n".join(render.table((str(tally.by), "records", "share"), rows)))
+            print(f"{tally.records} record(s) in {selection.topic}")
+    return 0
+
+
+def export_records(args: argparse.Namespace) -> int:
+    """``quarantine export``."""
+    context = context_of(args)
+    selection = selection_of(args)
+    redactor = redactor_of(args, context, "export")
+    out: Path | None = None if args.out == "-" else Path(args.out)
+
+    async def go(stream: IO[str]) -> QuarantineReader:
+        writer = export.CsvWriter(stream) if args.format == "csv" else None
+        async with QuarantineReader(context.options, selection) as reader:
+            async for record in reader.records():
+                document = export.record_document(record, redactor)
+                if writer is not None:
+                    writer.write(document)
+                else:
+                    stream.write(export.json_line(document).decode("utf-8"))
+            return reader
+
+    if out is None:
+        with stdout_guard():
+            reader = run_async(go(sys.stdout))
+    else:
+        reader = write_atomically(out, lambda stream: run_async(go(stream)))
+    summary = {
+        "topic": selection.topic,
+        "format": args.format,
+        "out": args.out,
+        "records": reader.stats.matched,
+        "fetched": reader.stats.fetched,
+        "redacted": redactor.active,
+    }
+    target = sys.stderr if out is None else sys.stdout
+    if args.json:
+        print(orjson.dumps(summary).decode("utf-8"), file=target)
+    else:
+        print(f"dqgate: exported {summary['records']} record(s) to {args.out}", file=target)
+    return 0
+
+
+def ls(args: argparse.Namespace) -> int:
+    """``quarantine ls``."""
+    from dqgate.quarantine.topics import summarise_topics
+
+    context = context_of(args)
+    topics = dict(context.quarantine_topics)
+    for topic in args.topics:
+        topics.setdefault(topic, ())
+    if not topics:
+        raise ConfigError(
+            "no quarantine topics: give --config GATE.YAML (its routes name them) or topic names"
+        )
+    summaries = run_async(summarise_topics(context.options, topics))
+    with stdout_guard():
+        if args.json:
+            print(orjson.dumps({"topics": [s.to_dict() for s in summaries]}).decode("utf-8"))
+            return 0
+        rows = [
+            (
+                s.topic,
+                ",".join(s.routes) or "-",
+                s.partitions if s.exists else "missing",
+                s.records,
+                format_ms(s.oldest_ms),
+                format_ms(s.newest_ms),
+                "?" if s.size_bytes is None else _size(s.size_bytes),
+            )
+            for s in summaries
+        ]
+        headings = ("topic", "routes", "partitions", "records", "oldest", "newest", "size")
+        print("\n".join(render.table(headings, rows)))
+    return 0
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def replay(args: argparse.Namespace) -> int:
+    """``quarantine replay``."""
+    from dqgate.quarantine.progress import Progress
+    from dqgate.quarantine.replay import ReplayOptions
+    from dqgate.quarantine.replay import replay as run_replay
+
+    context = context_of(args)
+    selection = selection_of(args)
+    settings = ReplayOptions(
+        target=args.to,
+        max_replays=args.max_replays,
+        rate_per_s=args.rate,
+        dry_run=args.dry_run,
+        chunk_size=args.chunk_size,
+        checkpoint_interval_s=args.checkpoint_interval_s,
+        state_dir=args.state_dir,
+        ignore_checkpoint=args.ignore_checkpoint,
+    )
+    report = run_async(
+        run_replay(
+            context.options,
+            selection,
+            settings,
+            progress=lambda total: Progress(total, label="replay "),
+        )
+    )
+    document = report.to_dict()
+    with stdout_guard():
+        if args.json:
+            print(orjson.dumps(document).decode("utf-8"))
+        else:
+            verb = "would replay" if report.dry_run else "replayed"
+            print(
+                f"{verb} {report.replayed} of {report.selected} selected record(s) from "
+                f"{report.topic} to {report.target}; refused {document['refused']}"
+            )
+            for cause, count in sorted(report.refused.items()):
+                print(f"  refused {count}: {cause}")
+            for target, count in sorted(report.by_target.items()):
+                print(f"  to {target}: {count}")
+            if report.resumed_after:
+                after = ", ".join(f"[{p}]@{o}" for p, o in sorted(report.resumed_after.items()))
+                print(f"resumed after the checkpoint at {after}")
+            print(f"checkpoint: {report.checkpoint}")
+    return 0

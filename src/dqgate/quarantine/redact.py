@@ -1,0 +1,168 @@
+"""Mask sensitive fields of record values in every human and export output.
+
+The fields come from the gate configuration (``redact: [person_name, id_number]``) plus
+``--redact`` on the command line. Rules, when at least one field is configured:
+
+- a value that is a JSON object: every member whose key is a redacted field, at any
+  depth (inside nested objects and arrays), gets the value ``"[redacted]"``; keys are
+  matched case-insensitively. A value without such a member is shown byte for byte;
+- any other value (not UTF-8, not JSON, truncated JSON, a JSON array or scalar) is
+  masked whole: it may hold the same data without field names (an array of the
+  object's values, a CSV line), so only its size is shown;
+- a key that is a JSON object is field-redacted like a value; other keys are shown
+  (keys are identifiers operators need, and never field-named data);
+- a non-dqgate header whose name is a redacted field is masked.
+
+``--reveal`` turns all of it off and is logged as a WARNING on stderr naming the user,
+the host, the command and the topic (never values), whatever ``--log-level`` says. With
+no field configured, nothing is redacted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from dqgate.quarantine.envelope import DQGATE_HEADER_PREFIX
+from dqgate.routing import Header
+
+__all__ = ["MASK", "Redactor", "Shown", "configured_fields", "log_reveal"]
+
+MASK: Final = "[redacted]"
+_log = logging.getLogger("dqgate.quarantine.audit")
+
+
+def configured_fields(config: object) -> tuple[str, ...]:
+    """The ``redact`` list of a GateConfig (empty when the configuration has none)."""
+    fields: Iterable[str] = getattr(config, "redact", ()) or ()
+    return tuple(fields)
+
+
+def log_reveal(*, command: str, topic: str) -> None:
+    """Record that redaction was turned off (who, where, what topic; never values)."""
+    if not _log.isEnabledFor(logging.WARNING):  # an audit line: --log-level cannot hide it
+        _log.setLevel(logging.WARNING)
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "unknown"
+    _log.warning(
+        "--reveal: redaction is off; user %s on host %s ran `dqgate quarantine %s` on "
+        "topic %s; record values are shown unmasked",
+        user,
+        socket.gethostname(),
+        command,
+        topic,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shown:
+    """Bytes safe to show (``data``), or None with ``masked`` when nothing may be shown."""
+
+    data: bytes | None
+    redacted: bool = False
+    """True when at least one field was replaced by the mask."""
+    masked: bool = False
+    """True when the whole value was withheld (``size`` bytes)."""
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redactor:
+    """Applies the redaction rules (see the module docstring)."""
+
+    fields: frozenset[str] = frozenset()
+    reveal: bool = False
+
+    @classmethod
+    def of(cls, fields: Iterable[str], *, reveal: bool = False) -> Redactor:
+        """A redactor for ``fields`` (compared case-insensitively)."""
+        return cls(
+            fields=frozenset(f.strip().casefold() for f in fields if f.strip()), reveal=reveal
+        )
+
+    @property
+    def active(self) -> bool:
+        """True when something is to be redacted."""
+        return bool(self.fields) and not self.reveal
+
+    def value(self, raw: bytes | None) -> Shown:
+        """A record value as it may be shown."""
+        if raw is None or not self.active:
+            return Shown(data=raw, size=0 if raw is None else len(raw))
+        document = _json(raw)
+        if not isinstance(document, dict):
+            return Shown(data=None, masked=True, size=len(raw))
+        return self._redacted(raw, document)
+
+    def key(self, raw: bytes | None) -> Shown:
+        """A record key as it may be shown (only JSON-object keys are redacted)."""
+        if raw is None or not self.active:
+            return Shown(data=raw, size=0 if raw is None else len(raw))
+        document = _json(raw) if raw.lstrip().startswith(b"{") else None
+        if not isinstance(document, dict):
+            return Shown(data=raw, size=len(raw))
+        return self._redacted(raw, document)
+
+    def headers(self, headers: Iterable[Header]) -> tuple[tuple[str, Shown], ...]:
+        """Headers as they may be shown; dqgate's own never hold record values."""
+        out = []
+        for name, raw in headers:
+            size = 0 if raw is None else len(raw)
+            hidden = (
+                self.active
+                and not name.startswith(DQGATE_HEADER_PREFIX)
+                and name.casefold() in self.fields
+            )
+            shown = (
+                Shown(data=None, masked=True, size=size) if hidden else Shown(data=raw, size=size)
+            )
+            out.append((name, shown))
+        return tuple(out)
+
+    def _redacted(self, raw: bytes, document: dict[str, Any]) -> Shown:
+        try:
+            masked, changed = self._walk(document)
+        except RecursionError:  # absurdly deep: show nothing rather than risk a leak
+            return Shown(data=None, masked=True, size=len(raw))
+        if not changed:
+            return Shown(data=raw, size=len(raw))
+        return Shown(data=_dumps(masked), redacted=True, size=len(raw))
+
+    def _walk(self, node: Any) -> tuple[Any, bool]:
+        if isinstance(node, dict):
+            changed = False
+            out: dict[str, Any] = {}
+            for k, v in node.items():
+                if str(k).casefold() in self.fields:
+                    out[k], changed = MASK, True
+                else:
+                    out[k], sub = self._walk(v)
+                    changed = changed or sub
+            return out, changed
+        if isinstance(node, list):
+            items = [self._walk(v) for v in node]
+            return [v for v, _ in items], any(c for _, c in items)
+        return node, False
+
+
+def _json(raw: bytes) -> Any:
+    """The decoded JSON document, or None (never equal to a dict) when there is none.
+
+    The standard library, not orjson: orjson silently turns integers beyond 64 bits
+    into floats, and a redacted value must keep every other member exact.
+    """
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
