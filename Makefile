@@ -6,16 +6,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_COUNT ?= 50000
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: all venv install kafka-jars test test-unit test-integration parity demo demo-offline \
-        lint typecheck bench clean
+        lint typecheck bench clean fuzz audit constraints
 
 all: test
 
-$(STAMP): pyproject.toml
+## Installs pinned by constraints.txt (the tested versions; `make constraints` rewrites it).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt pip setuptools
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@if $(BIN)/python -c "import pyarrow" 2>/dev/null; then \
 	  echo "pyarrow is installed in $(VENV): it changes pandas' regex engine and GX verdicts; remove it" >&2; exit 1; fi
 	touch $(STAMP)
@@ -40,9 +42,14 @@ test-integration: $(STAMP) kafka-jars
 parity: $(STAMP)
 	$(BIN)/python -m pytest -m parity -s $(PYTEST_ARGS)
 
-## The README's first command: the gate on generated data from the mission story.
-## (Until the streaming gate lands: offline validation of generated records.)
-demo: $(STAMP)
+## The README's first command: the streaming gate on generated records from the mission
+## story (local broker, gate worker, records produced, summary printed, all stopped).
+## DEMO_ARGS=--keep-running leaves it running.
+demo: $(STAMP) kafka-jars
+	$(BIN)/dqgate demo run --count $(DEMO_COUNT) $(DEMO_ARGS)
+
+## Offline validation of generated records (no broker).
+demo-offline: $(STAMP)
 	mkdir -p .demo
 	$(BIN)/dqgate demo generate --count $(DEMO_COUNT) --seed 7 --out .demo/records.jsonl \
 	  --report .demo/injected.json
@@ -50,6 +57,34 @@ demo: $(STAMP)
 	  --clean .demo/clean.jsonl --quarantine .demo/quarantine.jsonl \
 	  --verdicts .demo/verdicts.jsonl --summary-json .demo/summary.json; test $$? -le 1
 	@echo "injected defects: .demo/injected.json; verdicts: .demo/verdicts.jsonl"
+
+## Fuzz the decoder and every compiled check with 1,000,000 records (plus Hypothesis
+## batches); `make test` runs a short version. Replay a run with DQGATE_FUZZ_SEED=N.
+FUZZ_INPUTS ?= 1000000
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	DQGATE_FUZZ_INPUTS=$(FUZZ_INPUTS) DQGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/python -m pytest tests/fuzz -m fuzz -s $(PYTEST_ARGS)
+
+## Known vulnerabilities in the installed distributions (pip-audit, in its own virtualenv;
+## accepted ones in security/pip-audit-allowlist.txt). AUDIT_ARGS=--allow-incomplete
+## passes when the vulnerability service cannot be reached (printed loudly).
+AUDIT_VENV := $(VENV)/audit
+AUDIT_ARGS ?=
+$(AUDIT_VENV)/.installed: security/requirements-audit.txt
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --no-deps -r security/requirements-audit.txt
+	touch $@
+
+audit: $(STAMP) $(AUDIT_VENV)/.installed
+	$(BIN)/python security/audit.py --pip-audit $(AUDIT_VENV)/bin/pip-audit \
+	  --site-packages "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+	  --allowlist security/pip-audit-allowlist.txt $(AUDIT_ARGS)
+
+## Rewrite constraints.txt from the project virtualenv (after changing dependencies).
+constraints: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable \
+	  | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

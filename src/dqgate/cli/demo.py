@@ -78,7 +78,46 @@ def add_generate(demo_sub: SubParsers) -> None:
     p.set_defaults(handler=run_generate)
 
 
-SUBCOMMANDS: tuple[Callable[[SubParsers], None], ...] = (add_generate,)
+def add_run(demo_sub: SubParsers) -> None:
+    """Add ``demo run``: the streaming gate end to end on a local broker."""
+    p = demo_sub.add_parser(
+        "run",
+        help="run the streaming gate end to end on a local broker and print a summary",
+        description=(
+            "Start a local Kafka broker, create the topics, start the gate on "
+            "expectations/incident_reports.json, produce COUNT generated records (garbage and "
+            "truncated JSON included), wait until every record is routed, print the summary, "
+            "then stop everything (unless --keep-running)."
+        ),
+    )
+    p.add_argument("--count", type=_non_negative_int, default=50_000, help="records (50000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (7)")
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the broker and the gate running until Ctrl-C",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=None, help="broker data dir (default: .kafka/demo)"
+    )
+    p.add_argument(
+        "--timeout-s",
+        type=float,
+        default=900.0,
+        help="give up when not every record is routed by then (900)",
+    )
+    p.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from dqgate.gate.demo import run_demo
+
+    return run_demo(
+        args.count, args.seed, args.keep_running, data_dir=args.data_dir, timeout_s=args.timeout_s
+    )
+
+
+SUBCOMMANDS: tuple[Callable[[SubParsers], None], ...] = (add_generate, add_run)
 
 
 def run_generate(args: argparse.Namespace) -> int:
