@@ -136,6 +136,8 @@ class RouteConfig:
     circuit_breaker: CircuitBreakerConfig | None = None
     validate: bool = True
     """False: pass-through, every record to clean unevaluated (benchmarks, emergencies)."""
+    suite_parameters: tuple[tuple[str, Any], ...] = ()
+    """Values of the suite's ``$PARAMETER`` kwargs (name, value), e.g. thresholds per route."""
 
     @property
     def outputs(self) -> tuple[str, str]:
@@ -180,8 +182,14 @@ class GateConfig:
     session_timeout_s: float = 45.0
     output_topics: OutputTopicsConfig = field(default_factory=OutputTopicsConfig)
     metrics_address: HttpAddress | None = field(default_factory=HttpAddress)
+    metrics_window_records: int = 10_000
+    """Records in the sliding window behind dqgate_field_missing_ratio and friends."""
     redact: tuple[str, ...] = ()
     """Record fields the quarantine commands mask when they show values."""
+    window_records: int = 10_000
+    """Window expectations and mostly ratios close a tumbling window after this many records..."""
+    window_seconds: float = 60.0
+    """...or after this many seconds, whichever comes first."""
     origin: str = "<built>"
 
 
@@ -197,6 +205,9 @@ _TOP_SCALARS: Final = {
     "delivery_timeout_s": "float",
     "session_timeout_s": "float",
     "metrics_address": "address",
+    "metrics_window_records": "int",
+    "window_records": "int",
+    "window_seconds": "float",
 }
 _SECTIONS: Final[dict[str, dict[str, str]]] = {
     "kafka": {
@@ -230,6 +241,7 @@ _ROUTE_KEYS: Final = (
     "quarantine",
     "circuit_breaker",
     "validate",
+    "suite_parameters",
 )
 
 
@@ -334,7 +346,10 @@ def build_config(
             ),
         ),
         metrics_address=_address(values, "metrics_address"),
+        metrics_window_records=_int(values, "metrics_window_records", default=10_000, minimum=1),
         redact=_names(values, "redact"),
+        window_records=_int(values, "window_records", default=10_000, minimum=1),
+        window_seconds=_float(values, "window_seconds", default=60.0, minimum=0.1),
         origin=origin,
     )
     _check_topology(config.routes, origin=origin)
@@ -663,6 +678,12 @@ def _routes(
                     if sub not in _SECTIONS["circuit_breaker"]:
                         raise ConfigError(f"{origin}: unknown key {where}.circuit_breaker.{sub!s}")
                     local.put(f"{where}.circuit_breaker.{sub}", subvalue, origin=origin, base=base)
+            elif key == "suite_parameters":
+                if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+                    raise ConfigError(
+                        f"{origin}: {where}.suite_parameters must be a mapping of parameter "
+                        "names to values, e.g. {min_age: 18}"
+                    )
             elif key != "circuit_breaker":
                 local.put(f"{where}.{key}", value, origin=origin, base=base)
             elif value is not None:
@@ -680,6 +701,7 @@ def _routes(
                 quarantine=_topic(local, f"{where}.quarantine"),
                 circuit_breaker=breaker,
                 validate=_bool(local, f"{where}.validate", default=True),
+                suite_parameters=tuple(sorted((item.get("suite_parameters") or {}).items())),
             )
         )
     return tuple(routes)

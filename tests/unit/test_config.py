@@ -343,3 +343,25 @@ def test_redact_lists_field_names(tmp_path: Path, suite: Path) -> None:
     assert load(tmp_path, minimal(redact=["ssn", "name"])).redact == ("ssn", "name")
     with pytest.raises(ConfigError, match="expected a list of field names"):
         load(tmp_path, minimal(redact="ssn"))
+
+
+def test_window_settings_from_file_and_environment(tmp_path: Path, suite: Path) -> None:
+    """window_records / window_seconds come from gate.yaml, DQGATE_WINDOW_* override them."""
+    config = load(tmp_path, minimal(window_records=250), {"DQGATE_WINDOW_SECONDS": "5"})
+    assert (config.window_records, config.window_seconds) == (250, 5.0)
+
+
+def test_route_suite_parameters_are_kept(tmp_path: Path, suite: Path) -> None:
+    """A route's suite_parameters reach the RouteConfig as (name, value) pairs."""
+    data = minimal()
+    data["routes"][0]["suite_parameters"] = {"min_age": 18, "region": "north"}
+    config = load(tmp_path, data)
+    assert dict(config.routes[0].suite_parameters) == {"min_age": 18, "region": "north"}
+
+
+def test_route_suite_parameters_must_be_a_mapping(tmp_path: Path, suite: Path) -> None:
+    """suite_parameters given as a list is refused with an example of the right shape."""
+    data = minimal()
+    data["routes"][0]["suite_parameters"] = ["min_age"]
+    with pytest.raises(ConfigError, match="suite_parameters must be a mapping"):
+        load(tmp_path, data)

@@ -67,10 +67,18 @@ def run_gate(
     """
     say = announce if announce is not None else log.info
     _quiet_client_loggers()
-    from dqgate.suites import compile_suite
+    from dqgate.suites import WindowConfig, compile_suite
 
+    window = WindowConfig(
+        window_records=config.window_records, window_seconds=config.window_seconds
+    )
     suites = {
-        r.name: compile_suite(r.suite, max_record_bytes=config.max_record_bytes)
+        r.name: compile_suite(
+            r.suite,
+            max_record_bytes=config.max_record_bytes,
+            suite_parameters=dict(r.suite_parameters),
+            window=window,
+        )
         for r in config.routes
     }
     metrics = metrics if metrics is not None else GateMetrics()
