@@ -8,8 +8,8 @@ DEMO_COUNT ?= 50000
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: all venv install kafka-jars test test-unit test-integration parity demo demo-offline \
-        lint typecheck bench clean fuzz audit constraints
+.PHONY: all venv install kafka-jars prometheus-tools test test-unit test-integration parity \
+        demo demo-offline lint typecheck bench clean fuzz audit constraints
 
 all: test
 
@@ -28,15 +28,20 @@ venv install: $(STAMP)
 kafka-jars: $(STAMP)
 	$(BIN)/dqgate kafka fetch
 
+## prometheus and promtool (Debian's prometheus package), only when missing: the tests of
+## deploy/prometheus run promtool and a real Prometheus server (never the Debian service).
+prometheus-tools:
+	sh deploy/prometheus/install-tools.sh
+
 ## All tests: unit, parity and integration. The pytest session starts a real broker
 ## (the same code as `dqgate kafka start`) on a temporary data dir and stops it at the end.
-test: $(STAMP) kafka-jars
+test: $(STAMP) kafka-jars prometheus-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: $(STAMP) kafka-jars
+test-integration: $(STAMP) kafka-jars prometheus-tools
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
 parity: $(STAMP)

@@ -1,99 +1,452 @@
 """Every dqgate metric, defined once, on an injectable registry.
 
-Labels come from configuration only (route name, expectation id, column, reason, outcome),
-never from record values, so their cardinality is bounded by the suites.
+Labels come from configuration only (route name, suite, expectation id, column, reason,
+policy, outcome, source partition), never from record values, so the number of series is
+bounded by the routes and their suites. docs/metrics.md describes each metric and alert.
 
-=============================================== ==========================================
-``dqgate_records_total{route,outcome}``         records routed; outcome pass|quarantine|error
-``dqgate_expectation_failures_total``           failures per expectation, enforced and
-``{route,expectation,column,reason}``           observed (a record can fail several)
-``dqgate_route_paused{route}``                  1 while the circuit breaker holds the route
-``dqgate_circuit_breaker_trips_total{route}``   times the breaker paused the route
-``dqgate_route_quarantine_ratio{route}``        quarantine ratio over the breaker's window
-=============================================== ==========================================
+A batch is counted once, after its delivery: one pass over its verdicts and records, one
+per referenced column. Ratios over the sliding window, the end-to-end latency histogram,
+the consumer lag and the commit age are derived at scrape time by a collector.
+
+==================================================== ===================================
+``dqgate_records_total{route,outcome}``              records routed (pass|quarantine|error)
+``dqgate_expectation_failures_total{route,suite,``   failures, enforced and observed
+``expectation,column,reason,policy}``
+``dqgate_quarantine_bytes_total{route}``             value bytes sent to quarantine
+``dqgate_field_missing_ratio{route,column}``         sliding window: absent or null
+``dqgate_expectation_unexpected_ratio{route,``       sliding window: records failing it
+``expectation}``
+``dqgate_quality_window_records{route}``             records in the sliding window
+``dqgate_window_expectation_success{route,``         last closed tumbling window: 1 or 0
+``expectation}``
+``dqgate_window_observed_value{route,expectation}``  last closed tumbling window's value
+``dqgate_expectation_mostly{route,expectation,``     the ``mostly`` of an expectation (< 1)
+``type,column}``
+``dqgate_validation_seconds{route}``                 histogram: decode + evaluate a batch
+``dqgate_end_to_end_latency_seconds{route}``         histogram: routed minus record time
+``dqgate_batch_records{route}``                      histogram: records per batch
+``dqgate_consumer_lag{route,partition}``             highwater minus the gate's position
+``dqgate_last_commit_age_seconds``                   since the worker's last commit
+``dqgate_circuit_open{route}``                       1 while the circuit breaker is open
+``dqgate_route_paused{route}``                       the same value (the breaker's name)
+``dqgate_circuit_breaker_trips_total{route}``        times the breaker paused the route
+``dqgate_route_quarantine_ratio{route}``             quarantine ratio of the breaker window
+``dqgate_suite_info{route,suite,hash}``              1: the suite a route runs
+``dqgate_build_info{version}``                       1: the dqgate version
+==================================================== ===================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import math
+import threading
+import time
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from operator import attrgetter
+from typing import Any, Final, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from dqgate.verdict import Column, Outcome, Verdict
+from dqgate.quality import BucketCounts, QualityWindow, RouteShape, column_label
+from dqgate.verdict import Column, Outcome, Stage, Verdict
 
-__all__ = ["GateMetrics", "column_label"]
+__all__ = [
+    "DEFAULT_WINDOW_RECORDS",
+    "GateMetrics",
+    "PartitionOffsets",
+    "column_label",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_RECORDS: Final = 10_000
+LATENCY_BUCKETS_S: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0,
+)  # fmt: skip
+VALIDATION_BUCKETS_S: Final = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+)  # fmt: skip
+BATCH_BUCKETS: Final = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000)
+
+_OUTCOME: Final = attrgetter("outcome")
+_TIMESTAMP: Final = attrgetter("timestamp_ms")
+_PARTITION: Final = attrgetter("partition")
+_OFFSET: Final = attrgetter("offset")
+
+PartitionOffsets = Callable[[], Iterable[tuple[str, int, int | None, int | None]]]
+"""Returns ``(route, partition, highwater, committed offset)`` per assigned partition."""
 
 
-def column_label(column: Column) -> str:
-    """A failure's column as a label: the name, names joined by ``,``, or ``""``."""
-    if column is None:
-        return ""
-    if isinstance(column, tuple):
-        return ",".join(column)
-    return column
+class RoutedRecord(Protocol):
+    """What the metrics read from a routed source record (a routing.SourceRecord)."""
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def timestamp_ms(self) -> int | None: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+
+class WindowOutcome(Protocol):
+    """One expectation's result over a closed tumbling window (a suites.WindowResult)."""
+
+    @property
+    def expectation_id(self) -> str: ...
+
+    @property
+    def success(self) -> bool: ...
+
+    @property
+    def observed_value(self) -> float | None: ...
+
+
+def _gate_version() -> str:
+    try:
+        return version("dqgate")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
 
 
 class GateMetrics:
-    """The gate's metrics on one registry (a fresh ``CollectorRegistry()`` in tests)."""
+    """The gate's metrics on one registry (a fresh ``CollectorRegistry()`` in tests).
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry()
+    ``window_records`` sizes the sliding window behind the ratio gauges; ``clock_s`` is
+    the wall clock the end-to-end latency is measured with.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        window_records: int = DEFAULT_WINDOW_RECORDS,
+        clock_s: Callable[[], float] = time.time,
+    ) -> None:
+        if window_records < 1:
+            raise ValueError(f"window_records must be at least 1, got {window_records}")
+        self.registry = r = registry if registry is not None else CollectorRegistry()
+        self.window_records = window_records
+        self._clock_s = clock_s
+        route = ["route"]
         self.records_total = Counter(
             "dqgate_records_total",
-            "Records routed by the gate, by route and outcome (pass, quarantine, error).",
+            "Records routed, by route and outcome (pass, quarantine, error).",
             ["route", "outcome"],
-            registry=self.registry,
+            registry=r,
         )
         self.expectation_failures_total = Counter(
             "dqgate_expectation_failures_total",
-            "Expectation failures (enforced and observed), by route, expectation, column "
-            "and reason class.",
-            ["route", "expectation", "column", "reason"],
-            registry=self.registry,
+            "Expectation failures, enforced and observed (a record can fail several).",
+            ["route", "suite", "expectation", "column", "reason", "policy"],
+            registry=r,
+        )
+        self.quarantine_bytes_total = Counter(
+            "dqgate_quarantine_bytes_total",
+            "Bytes of record values sent to the quarantine topic.",
+            route,
+            registry=r,
+        )
+        self.window_expectation_success = Gauge(
+            "dqgate_window_expectation_success",
+            "1 if the expectation held over the last closed tumbling window, else 0.",
+            ["route", "expectation"],
+            registry=r,
+        )
+        self.window_observed_value = Gauge(
+            "dqgate_window_observed_value",
+            "The expectation's observed value over the last closed tumbling window (for "
+            "mostly expectations the share of expected values); NaN if there is none.",
+            ["route", "expectation"],
+            registry=r,
+        )
+        self.expectation_mostly = Gauge(
+            "dqgate_expectation_mostly",
+            "The mostly (< 1) of an expectation: the share of records that must meet it.",
+            ["route", "expectation", "type", "column"],
+            registry=r,
+        )
+        self.validation_seconds = Histogram(
+            "dqgate_validation_seconds",
+            "Seconds to decode and evaluate one batch.",
+            route,
+            buckets=VALIDATION_BUCKETS_S,
+            registry=r,
+        )
+        self.batch_records = Histogram(
+            "dqgate_batch_records", "Records per batch.", route, buckets=BATCH_BUCKETS, registry=r
+        )
+        self.circuit_open = Gauge(
+            "dqgate_circuit_open",
+            "1 while the route's circuit breaker is open (route paused), else 0.",
+            route,
+            registry=r,
         )
         self.route_paused = Gauge(
             "dqgate_route_paused",
             "1 while the circuit breaker holds the route paused, else 0.",
-            ["route"],
-            registry=self.registry,
+            route,
+            registry=r,
         )
         self.circuit_breaker_trips_total = Counter(
             "dqgate_circuit_breaker_trips_total",
             "Times the circuit breaker paused the route.",
-            ["route"],
-            registry=self.registry,
+            route,
+            registry=r,
         )
         self.route_quarantine_ratio = Gauge(
             "dqgate_route_quarantine_ratio",
             "Quarantine ratio over the circuit breaker's window of recent records.",
-            ["route"],
-            registry=self.registry,
+            route,
+            registry=r,
         )
+        self.suite_info = Gauge(
+            "dqgate_suite_info",
+            "1 for the suite each route runs, with the sha256 of its file.",
+            ["route", "suite", "hash"],
+            registry=r,
+        )
+        build = Gauge("dqgate_build_info", "1; the dqgate version.", ["version"], registry=r)
+        build.labels(version=_gate_version()).set(1)
+        self._lock = threading.Lock()
+        self._windows: dict[str, QualityWindow] = {}
+        self._latency: dict[str, BucketCounts] = {}
+        self._routed_next: dict[tuple[str, int], int] = {}
+        self._partitions: PartitionOffsets | None = None
+        self._last_commit_s = time.monotonic()
+        r.register(_ScrapeCollector(self))
 
-    def declare_route(self, route: str) -> None:
-        """Export the route's series at zero before its first record."""
+    def declare_route(self, route: str, suite: Any = None) -> None:
+        """Export the route's series at zero before its first record.
+
+        ``suite`` (a CompiledSuite, or an evaluator with ``name`` and ``hash``) adds the
+        suite's info, its columns, expectations and ``mostly`` values.
+        """
+        shape = RouteShape.of(route, suite) if suite is not None else RouteShape(route=route)
         for outcome in Outcome:
             self.records_total.labels(route=route, outcome=str(outcome))
-        self.route_paused.labels(route=route).set(0)
-        self.circuit_breaker_trips_total.labels(route=route)
+        for metric in (self.quarantine_bytes_total, self.circuit_breaker_trips_total):
+            metric.labels(route=route)
+        self.validation_seconds.labels(route=route)
+        self.batch_records.labels(route=route)
+        self.set_circuit_open(route, False)
+        if suite is not None:
+            self.suite_info.labels(route=route, suite=shape.suite, hash=shape.hash).set(1)
+        for f in shape.failures:
+            self._failures(route, f.suite, f.expectation_id, f.column, f.reason, f.policy)
+        for m in shape.mostly:
+            self.expectation_mostly.labels(
+                route=route, expectation=m.expectation_id, type=m.type, column=m.column
+            ).set(m.mostly)
+        with self._lock:
+            self._windows[route] = QualityWindow(shape, self.window_records)
+            self._latency[route] = BucketCounts(LATENCY_BUCKETS_S)
 
-    def observe(self, route: str, verdicts: Sequence[Verdict]) -> None:
-        """Count one batch of verdicts."""
-        outcomes: dict[str, int] = {}
-        failures: dict[tuple[str, str, str], int] = {}
+    def watch_partitions(self, source: PartitionOffsets) -> None:
+        """Read highwaters and committed offsets from ``source`` at scrape time (the lag)."""
+        self._partitions = source
+
+    def set_circuit_open(self, route: str, is_open: bool) -> None:
+        """The route's circuit breaker opened (route paused) or closed (resumed)."""
+        value = 1.0 if is_open else 0.0
+        self.circuit_open.labels(route=route).set(value)
+        self.route_paused.labels(route=route).set(value)
+
+    def record_commit(self) -> None:
+        """The worker committed source offsets just now."""
+        self._last_commit_s = time.monotonic()
+
+    def observe(
+        self,
+        route: str,
+        verdicts: Sequence[Verdict],
+        records: Sequence[RoutedRecord] | None = None,
+        *,
+        decoded: Sequence[Mapping[str, Any]] | None = None,
+        validation_s: float | None = None,
+    ) -> None:
+        """Count one delivered batch: verdicts, their source records, the decoded records."""
+        # Failures are mostly the suite's prebuilt values: tally them by identity (they
+        # live as long as the batch), then by label set.
+        tally: dict[int, list[Any]] = {}
+        decode_ids: set[str] = set()
         for verdict in verdicts:
-            outcome = str(verdict.outcome)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            for f in verdict.failures:
-                key = (f.expectation_id, column_label(f.column), str(f.reason))
-                failures[key] = failures.get(key, 0) + 1
-        for outcome, n in outcomes.items():
-            self.records_total.labels(route=route, outcome=outcome).inc(n)
-        for (expectation, column, reason), n in failures.items():
-            self.expectation_failures_total.labels(
-                route=route, expectation=expectation, column=column, reason=reason
-            ).inc(n)
+            found = verdict.failures
+            if not found:
+                continue
+            if verdict.stage is Stage.DECODE:
+                decode_ids.update(f.expectation_id for f in found)
+            for f in found:
+                entry = tally.get(id(f))
+                if entry is None:
+                    tally[id(f)] = [f, 1]
+                else:
+                    entry[1] += 1
+        failures: dict[tuple[Any, ...], int] = {}
+        failed: dict[str, int] = {}
+        for f, n in tally.values():
+            key = (f.suite, f.expectation_id, f.column, f.reason, f.policy)
+            failures[key] = failures.get(key, 0) + n
+            failed[f.expectation_id] = failed.get(f.expectation_id, 0) + n
+        for outcome, n in Tally(map(_OUTCOME, verdicts)).items():
+            self.records_total.labels(route=route, outcome=str(outcome)).inc(n)
+        for key, n in failures.items():
+            self._failures(route, *key).inc(n)
+        self.batch_records.labels(route=route).observe(len(verdicts))
+        if validation_s is not None:
+            self.validation_seconds.labels(route=route).observe(validation_s)
+        if records:
+            self._observe_records(route, verdicts, records)
+        with self._lock:
+            window = self._windows.get(route)
+            if window is None:
+                window = QualityWindow(RouteShape(route=route), self.window_records)
+                self._windows[route] = window
+            window.add(len(verdicts), decoded or (), failed, decode_ids)
+
+    def observe_windows(self, route: str, results: Iterable[WindowOutcome]) -> None:
+        """Export closed tumbling windows' results (the latest one per expectation wins)."""
+        for result in results:
+            labels = {"route": route, "expectation": result.expectation_id}
+            self.window_expectation_success.labels(**labels).set(1.0 if result.success else 0.0)
+            observed = result.observed_value
+            value = math.nan if observed is None else float(observed)
+            self.window_observed_value.labels(**labels).set(value)
 
     def render(self) -> bytes:
         """The registry in the Prometheus text format."""
         return generate_latest(self.registry)
+
+    def _failures(
+        self, route: str, suite: str, expectation: str, column: Column, reason: Any, policy: Any
+    ) -> Any:
+        return self.expectation_failures_total.labels(
+            route=route,
+            suite=suite,
+            expectation=expectation,
+            column=column_label(column),
+            reason=str(reason),
+            policy=str(policy),
+        )
+
+    def _observe_records(
+        self, route: str, verdicts: Sequence[Verdict], records: Sequence[RoutedRecord]
+    ) -> None:
+        now_ms = self._clock_s() * 1000.0
+        passed = Outcome.PASS
+        quarantined_bytes = sum(
+            len(r.value)
+            for r, v in zip(records, verdicts, strict=True)
+            if v.outcome is not passed and r.value is not None
+        )
+        latencies_s = [
+            (now_ms - stamp) / 1000.0 for stamp in map(_TIMESTAMP, records) if stamp is not None
+        ]
+        last = dict(zip(map(_PARTITION, records), map(_OFFSET, records), strict=True))
+        if quarantined_bytes:
+            self.quarantine_bytes_total.labels(route=route).inc(quarantined_bytes)
+        with self._lock:
+            for partition, offset in last.items():
+                key = (route, partition)
+                self._routed_next[key] = max(self._routed_next.get(key, 0), offset + 1)
+            if latencies_s:
+                counts = self._latency.get(route)
+                if counts is None:
+                    counts = self._latency[route] = BucketCounts(LATENCY_BUCKETS_S)
+                counts.add(latencies_s)
+
+    def collect(self) -> Iterator[Metric]:
+        """The scrape-time families (called by the registry through its collector)."""
+        missing = GaugeMetricFamily(
+            "dqgate_field_missing_ratio",
+            "Share of the sliding window's decoded records without the column (absent or "
+            "null), for every column the route's suite references.",
+            labels=["route", "column"],
+        )
+        unexpected = GaugeMetricFamily(
+            "dqgate_expectation_unexpected_ratio",
+            "Share of the sliding window's records that failed the expectation (decoded "
+            "records; all records for decode-stage failures).",
+            labels=["route", "expectation"],
+        )
+        size = GaugeMetricFamily(
+            "dqgate_quality_window_records",
+            "Records in the sliding window behind the ratio gauges.",
+            labels=["route"],
+        )
+        latency = HistogramMetricFamily(
+            "dqgate_end_to_end_latency_seconds",
+            "Seconds from the record's Kafka timestamp until its output was acknowledged.",
+            labels=["route"],
+        )
+        with self._lock:
+            for route, window in self._windows.items():
+                size.add_metric([route], float(window.records))
+                for column, ratio in window.missing_ratios():
+                    missing.add_metric([route, column], ratio)
+                for expectation, ratio in window.unexpected_ratios():
+                    unexpected.add_metric([route, expectation], ratio)
+            for route, counts in self._latency.items():
+                latency.add_metric([route], counts.cumulative(), counts.total)
+            routed_next = dict(self._routed_next)
+        yield from (missing, unexpected, size, latency, self._lag(routed_next))
+        age = GaugeMetricFamily(
+            "dqgate_last_commit_age_seconds",
+            "Seconds since this worker last committed source offsets (since its start if "
+            "it never did).",
+        )
+        age.add_metric([], max(0.0, time.monotonic() - self._last_commit_s))
+        yield age
+
+    def _lag(self, routed_next: Mapping[tuple[str, int], int]) -> Metric:
+        lag = GaugeMetricFamily(
+            "dqgate_consumer_lag",
+            "Records of the source partition after the gate's position: the highwater "
+            "minus the later of the committed and the last routed offset.",
+            labels=["route", "partition"],
+        )
+        if self._partitions is None:
+            return lag
+        try:
+            partitions = list(self._partitions())
+        except Exception as exc:  # e.g. the consumer is restarting: no lag this scrape
+            log.debug("consumer lag unavailable: %s", type(exc).__name__)
+            return lag
+        for route, partition, highwater, committed in partitions:
+            if highwater is None:
+                continue
+            position = max(committed or 0, routed_next.get((route, partition), 0))
+            lag.add_metric([route, str(partition)], float(max(0, highwater - position)))
+        return lag
+
+
+_SCRAPED: Final = (
+    ("dqgate_field_missing_ratio", GaugeMetricFamily),
+    ("dqgate_expectation_unexpected_ratio", GaugeMetricFamily),
+    ("dqgate_quality_window_records", GaugeMetricFamily),
+    ("dqgate_end_to_end_latency_seconds", HistogramMetricFamily),
+    ("dqgate_consumer_lag", GaugeMetricFamily),
+    ("dqgate_last_commit_age_seconds", GaugeMetricFamily),
+)
+
+
+class _ScrapeCollector:
+    """Registers GateMetrics' scrape-time families with the registry."""
+
+    def __init__(self, metrics: GateMetrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        return self._metrics.collect()
+
+    def describe(self) -> Iterator[Metric]:
+        for name, family in _SCRAPED:
+            yield family(name, "")

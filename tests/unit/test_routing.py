@@ -209,6 +209,8 @@ def test_batch_is_routed_in_order_and_counted() -> None:
     assert count("dqgate_records_total", {"route": "r", "outcome": "quarantine"}) == 1
     labels = {
         "route": "r",
+        "suite": "s",
+        "policy": "enforce",
         "expectation": "ssn_present",
         "column": "ssn",
         "reason": "missing_field",

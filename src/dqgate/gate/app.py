@@ -34,6 +34,7 @@ _STREAM_BUFFER_MIN = 1000
 _MAX_POLL_RECORDS_MIN = 500
 _LINGER_S = 0.005
 _MAX_BATCH_BYTES = 512 * 1024
+_WINDOW_TICK_S = 1.0
 
 Fatal = Callable[[str, int], NoReturn]
 
@@ -118,10 +119,47 @@ class GateRuntime:
             )
             agent = self._agent(self.processors[route.name])
             self.app.agent(topic, name=f"dqgate.route.{route.name}", concurrency=1)(agent)
+        self.app.timer(_WINDOW_TICK_S, name="dqgate.windows")(self._tick_windows)
+        metrics.watch_partitions(self.partition_offsets)
 
     def install_guard(self) -> None:
-        """Wrap the consumer's ack with the AckGuard (call before the worker starts)."""
+        """Wrap the consumer's ack with the AckGuard (call before the worker starts).
+
+        Also times its commits, for ``dqgate_last_commit_age_seconds``.
+        """
         self.guard.install(self.app.consumer)
+        consumer: Any = self.app.consumer
+        commit = consumer._commit
+        metrics = self.metrics
+
+        async def timed_commit(offsets: Any) -> bool:
+            done: bool = await commit(offsets)
+            if done:
+                metrics.record_commit()
+            return done
+
+        consumer._commit = timed_commit
+
+    async def _tick_windows(self, *_: Any) -> None:
+        for processor in self.processors.values():
+            processor.tick()
+
+    def partition_offsets(self) -> list[tuple[str, int, int | None, int | None]]:
+        """(route, partition, highwater, committed offset) per assigned source partition."""
+        routes = {r.source: r.name for r in self.config.routes}
+        consumer = self.app.consumer
+        committed = getattr(consumer, "_committed_offset", {})
+        offsets = []
+        for tp in consumer.assignment():
+            route = routes.get(tp.topic)
+            if route is None:
+                continue
+            try:
+                highwater = consumer.highwater(tp)
+            except Exception:  # no fetch yet, or revoked meanwhile
+                highwater = None
+            offsets.append((route, tp.partition, highwater, committed.get(tp)))
+        return offsets
 
     @property
     def ready(self) -> bool:
@@ -177,7 +215,7 @@ class GateRuntime:
     def _on_trip(self, processor: RouteProcessor) -> None:
         status = processor.breaker.status()
         self.metrics.circuit_breaker_trips_total.labels(route=processor.route_name).inc()
-        self.metrics.route_paused.labels(route=processor.route_name).set(1)
+        self.metrics.set_circuit_open(processor.route_name, True)
         log.error(
             "route %s paused by the circuit breaker: %d of the last %d records were "
             "quarantined (ratio %.3f > %.3f). The source is probably broken upstream; "
@@ -240,7 +278,7 @@ class GateRuntime:
             return False
         was_paused = processor.breaker.resume()
         await self._fetching(route_name, paused=False)
-        self.metrics.route_paused.labels(route=route_name).set(0)
+        self.metrics.set_circuit_open(route_name, False)
         if was_paused:
             log.warning("route %s resumed by request", route_name)
         return True

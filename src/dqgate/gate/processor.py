@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -117,18 +117,25 @@ class RouteProcessor:
         self._send = send
         self._metrics = metrics
         self._clock_ms = clock_ms
-        metrics.declare_route(route_name)
+        self._evaluating = False
+        metrics.declare_route(route_name, suite)
 
     async def process(self, records: Sequence[SourceRecord]) -> BatchResult:
         """Route ``records``; returns after every output is acknowledged by the broker."""
         if not records:
             return BatchResult(routed=0, quarantined=0, tripped=False)
+        started_s = time.perf_counter()
         if getattr(self.suite, "has_fallback", False):
             # GX's engine takes tens of milliseconds per batch: run it off the event loop so
             # the other routes' agents (and heartbeats, commits) are not held back.
-            verdicts = await asyncio.to_thread(self.evaluate, records)
+            self._evaluating = True  # tick() leaves the suite's windows alone meanwhile
+            try:
+                verdicts, decoded = await asyncio.to_thread(self._evaluate, records)
+            finally:
+                self._evaluating = False
         else:
-            verdicts = self.evaluate(records)
+            verdicts, decoded = self._evaluate(records)
+        validation_s = time.perf_counter() - started_s
         now_ms = self._clock_ms()
         outputs = [
             route(r, v, self.target, now_ms=now_ms) for r, v in zip(records, verdicts, strict=True)
@@ -155,7 +162,10 @@ class RouteProcessor:
                 f"were not acknowledged; first: {first.where} -> {first_output.topic}: "
                 f"{type(error).__name__}: {error}"
             )
-        self._metrics.observe(self.route_name, verdicts)
+        self._metrics.observe(
+            self.route_name, verdicts, records, decoded=decoded, validation_s=validation_s
+        )
+        self._metrics.observe_windows(self.route_name, self._drain_windows())
         flags = [o.quarantined for o in outputs]
         tripped = self.breaker.record(flags)
         status = self.breaker.status()
@@ -170,9 +180,42 @@ class RouteProcessor:
 
     def evaluate(self, records: Sequence[SourceRecord]) -> list[Verdict]:
         """Verdicts for ``records``; a record whose evaluation raises gets an error verdict."""
+        return self._evaluate(records)[0]
+
+    def tick(self) -> None:
+        """Close a tumbling window whose time is up (the route may be idle); export it."""
+        if not self._evaluating:
+            self._metrics.observe_windows(self.route_name, self._drain_windows(tick=True))
+
+    def _drain_windows(self, *, tick: bool = False) -> list[Any]:
+        windows = getattr(self.suite, "windows", None)
+        if windows is None:
+            return []
+        if tick:
+            windows.tick()
+        return list(windows.drain())
+
+    def _evaluate(
+        self, records: Sequence[SourceRecord]
+    ) -> tuple[list[Verdict], list[Mapping[str, Any]]]:
+        """Verdicts, and the records that decoded to JSON objects (for the metrics).
+
+        A suite with ``decode`` decodes each value once here; ``evaluate_many`` gets the
+        decoded record (or, for a decode failure, the raw bytes, to give its verdict).
+        """
         values = [r.value if r.value is not None else b"" for r in records]
+        decoded: list[Mapping[str, Any]] = []
         try:
-            return self.suite.evaluate_many(values)
+            decode = getattr(self.suite, "decode", None)
+            inputs: list[Any] = values
+            if decode is not None:
+                inputs = [decode(value) for value in values]
+                for i, item in enumerate(inputs):
+                    if isinstance(item, Verdict):
+                        inputs[i] = values[i]
+                    else:
+                        decoded.append(item)
+            return self.suite.evaluate_many(inputs), decoded
         except Exception:
             verdicts = []
             for record, value in zip(records, values, strict=True):
@@ -185,7 +228,7 @@ class RouteProcessor:
                         Reason.EVALUATION_ERROR,
                     )  # fmt: skip
                     verdicts.append(internal_error_verdict(self.suite.name, exc))
-            return verdicts
+            return verdicts, decoded
 
 
 class AckGuard:

@@ -81,7 +81,8 @@ def run_gate(
         )
         for r in config.routes
     }
-    metrics = metrics if metrics is not None else GateMetrics()
+    if metrics is None:
+        metrics = GateMetrics(window_records=config.metrics_window_records)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -1,0 +1,209 @@
+"""Quality figures the metrics derive from batches: route shapes, sliding windows, buckets.
+
+:class:`RouteShape` is what a route's configuration (its suite) says about the series it
+may export; :class:`QualityWindow` keeps the last N records of a route as per-batch
+counts (missing values per column, records failing each expectation);
+:class:`BucketCounts` is a histogram filled a batch at a time. Nothing here keeps a
+record value: only counts keyed by configured names.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any, Final
+
+from dqgate.verdict import Column, Failure
+
+__all__ = [
+    "BucketCounts",
+    "MostlyShape",
+    "QualityWindow",
+    "RouteShape",
+    "column_label",
+    "count_missing",
+]
+
+_PER_RECORD_MODES: Final = frozenset({"compiled", "fallback"})
+
+
+def column_label(column: Column) -> str:
+    """A failure's column as a label: the name, names joined by ``,``, or ``""``."""
+    if column is None:
+        return ""
+    if isinstance(column, tuple):
+        return ",".join(column)
+    return column
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MostlyShape:
+    """An expectation with ``mostly`` < 1 (exported as ``dqgate_expectation_mostly``)."""
+
+    expectation_id: str
+    type: str
+    column: str
+    mostly: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteShape:
+    """What a route's suite says about the series the route exports (built once)."""
+
+    route: str
+    suite: str = ""
+    hash: str = ""
+    columns: tuple[str, ...] = ()
+    """Every column the suite references: one ``dqgate_field_missing_ratio`` each."""
+    expectations: tuple[str, ...] = ()
+    """Per-record expectation ids (and the decode id): one unexpected ratio each."""
+    decode_expectation: str | None = None
+    """The expectation id of decode-stage failures (their ratio is over all records)."""
+    failures: tuple[Failure, ...] = ()
+    """Failures declared at zero: each compiled expectation's usual failure."""
+    mostly: tuple[MostlyShape, ...] = ()
+
+    @classmethod
+    def of(cls, route: str, suite: Any) -> RouteShape:
+        """The shape of ``route`` running ``suite``: a CompiledSuite, or an evaluator with
+        only ``name`` and ``hash`` (a pass-through route: no columns, no expectations)."""
+        compiled = tuple(getattr(suite, "expectations", ()))
+        modes: Mapping[str, Any] = getattr(suite, "modes", {})
+        expectations = [
+            key for key, decision in modes.items() if str(decision.mode) in _PER_RECORD_MODES
+        ]
+        decode_id = None
+        if hasattr(suite, "decode"):
+            from dqgate.suites.compiled import DECODE_ID
+
+            decode_id = DECODE_ID
+            expectations.append(DECODE_ID)
+        return cls(
+            route=route,
+            suite=str(suite.name),
+            hash=str(suite.hash),
+            columns=tuple(getattr(suite, "columns", ())),
+            expectations=tuple(expectations),
+            decode_expectation=decode_id,
+            failures=tuple(e.on_fail for e in compiled),
+            mostly=tuple(
+                MostlyShape(
+                    expectation_id=e.expectation_id,
+                    type=e.type,
+                    column=column_label(e.column),
+                    mostly=e.mostly,
+                )
+                for e in compiled
+                if e.mostly < 1.0
+            ),
+        )
+
+
+def count_missing(records: Sequence[Mapping[str, Any]], column: str) -> int:
+    """Records in which ``column`` is absent or null."""
+    try:
+        return list(map(dict.get, records, repeat(column))).count(None)  # type: ignore[arg-type]
+    except TypeError:  # mappings that are not dicts
+        return [r.get(column) for r in records].count(None)
+
+
+class QualityWindow:
+    """The last ``size`` records of one route, kept as whole batches of counts.
+
+    The window holds between ``size`` records and one batch more. Totals are updated as
+    batches enter and leave, so reading the ratios costs one step per series.
+    """
+
+    __slots__ = (
+        "_batches", "columns", "decode_ids", "decoded", "failed", "missing", "records", "size",
+    )  # fmt: skip
+
+    def __init__(self, shape: RouteShape, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"a quality window needs at least 1 record, got {size}")
+        self.size = size
+        self.columns = shape.columns
+        self.records = 0
+        self.decoded = 0
+        self.missing = [0] * len(shape.columns)
+        self.failed: dict[str, int] = dict.fromkeys(shape.expectations, 0)
+        self.decode_ids = {shape.decode_expectation} - {None}
+        self._batches: deque[tuple[int, int, list[int], Mapping[str, int]]] = deque()
+
+    def add(
+        self,
+        records: int,
+        decoded: Sequence[Mapping[str, Any]],
+        failed: Mapping[str, int],
+        decode_ids: Iterable[str] = (),
+    ) -> None:
+        """Add a batch: its size, its decoded records, the records failing each expectation.
+
+        ``decode_ids`` names the expectations of decode-stage failures in the batch.
+        """
+        self.decode_ids.update(decode_ids)
+        missing = [count_missing(decoded, column) for column in self.columns]
+        self._batches.append((records, len(decoded), missing, failed))
+        self._apply(records, len(decoded), missing, failed, 1)
+        batches = self._batches
+        while len(batches) > 1 and self.records - batches[0][0] >= self.size:
+            self._apply(*batches.popleft(), -1)
+
+    def _apply(
+        self, records: int, decoded: int, missing: list[int], failed: Mapping[str, int], sign: int
+    ) -> None:
+        self.records += sign * records
+        self.decoded += sign * decoded
+        for i, n in enumerate(missing):
+            self.missing[i] += sign * n
+        for key, n in failed.items():
+            self.failed[key] = self.failed.get(key, 0) + sign * n
+
+    def missing_ratios(self) -> Iterator[tuple[str, float]]:
+        """(column, share of the decoded records without a value); none before a record."""
+        if self.decoded:
+            for column, n in zip(self.columns, self.missing, strict=True):
+                yield column, n / self.decoded
+
+    def unexpected_ratios(self) -> Iterator[tuple[str, float]]:
+        """(expectation, share of the records that failed it): decoded records, or all
+        records for decode-stage failures."""
+        for key, n in self.failed.items():
+            total = self.records if key in self.decode_ids else self.decoded
+            if total:
+                yield key, n / total
+
+
+class BucketCounts:
+    """A histogram filled a batch at a time (one bisect per value, no lock per value)."""
+
+    __slots__ = ("_bounds", "_counts", "labels", "total")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self._bounds = tuple(bounds)
+        self.labels = (*(repr(float(b)) for b in self._bounds), "+Inf")
+        self._counts = [0] * (len(self._bounds) + 1)
+        self.total = 0.0
+
+    def add(self, values: Iterable[float]) -> None:
+        """Count each value in the first bucket whose bound is >= the value."""
+        counts = self._counts
+        bounds = self._bounds
+        find = bisect.bisect_left
+        total = 0.0
+        for value in values:
+            counts[find(bounds, value)] += 1
+            total += value
+        self.total += total
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        """(le, count of values <= le) per bucket, ending with +Inf."""
+        out = []
+        running = 0
+        for label, count in zip(self.labels, self._counts, strict=True):
+            running += count
+            out.append((label, float(running)))
+        return out
