@@ -66,7 +66,10 @@ class MostlyCounter:
     unexpected: int = 0
 
     def add(self, record: Record) -> None:
-        result = self.fn(record)
+        try:
+            result = self.fn(record)
+        except Exception:  # as in evaluation: a check that raises is an error, unexpected
+            result = ERROR
         if result == SKIP:
             return
         self.applicable += 1
