@@ -6,11 +6,11 @@ upper-cased (:data:`ENV_VARS`): ``kafka.bootstrap_servers`` ->
 ``DQGATE_KAFKA_BOOTSTRAP_SERVERS``, ``batch_size`` -> ``DQGATE_BATCH_SIZE``. Routes come
 from the file or the command line only.
 
-Secrets (``kafka.sasl_password``, ``kafka.ssl_key_password``) come from the environment
-(``DQGATE_KAFKA_SASL_PASSWORD``) or from the file named by ``*_file``, never from the
-YAML itself; their ``repr`` is masked. Relative paths written in the YAML (suites, CA
-file, secret files) are relative to the YAML's directory; other relative paths are
-relative to the working directory.
+Secrets (``kafka.sasl_password``, ``kafka.ssl_key_password``,
+``http.basic_auth_password``) come from the environment (``DQGATE_KAFKA_SASL_PASSWORD``)
+or from the file named by ``*_file``, never from the YAML itself; their ``repr`` is
+masked. Relative paths written in the YAML (suites, CA file, secret files) are relative
+to the YAML's directory; other relative paths are relative to the working directory.
 
 Everything is checked before the first record is consumed. Every problem is a
 :class:`~dqgate.errors.ConfigError` naming the key, where its value came from and the fix.
@@ -36,6 +36,7 @@ __all__ = [
     "CircuitBreakerConfig",
     "GateConfig",
     "HttpAddress",
+    "HttpSecurityConfig",
     "KafkaConfig",
     "OutputTopicsConfig",
     "RouteConfig",
@@ -167,6 +168,21 @@ class HttpAddress:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HttpSecurityConfig:
+    """TLS and basic authentication of the worker's HTTP endpoint (both off by default)."""
+
+    tls_certfile: str | None = None
+    tls_keyfile: str | None = None
+    basic_auth_username: str | None = None
+    basic_auth_password: Secret | None = None
+
+    @property
+    def uses_tls(self) -> bool:
+        """True when the endpoint serves HTTPS."""
+        return self.tls_certfile is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GateConfig:
     """Everything a gate worker needs; built by :func:`load_config` or :func:`build_config`."""
 
@@ -182,6 +198,7 @@ class GateConfig:
     session_timeout_s: float = 45.0
     output_topics: OutputTopicsConfig = field(default_factory=OutputTopicsConfig)
     metrics_address: HttpAddress | None = field(default_factory=HttpAddress)
+    http: HttpSecurityConfig = field(default_factory=HttpSecurityConfig)
     metrics_window_records: int = 10_000
     """Records in the sliding window behind dqgate_field_missing_ratio and friends."""
     redact: tuple[str, ...] = ()
@@ -228,10 +245,20 @@ _SECTIONS: Final[dict[str, dict[str, str]]] = {
         "max_message_bytes": "int",
     },
     "circuit_breaker": {"window_records": "int", "max_quarantine_ratio": "float"},
+    "http": {
+        "tls_certfile": "path",
+        "tls_keyfile": "path",
+        "basic_auth_username": "str",
+        "basic_auth_password_file": "path",
+    },
 }
 _SECRETS: Final = {
     "sasl_password": "sasl_password_file",
     "ssl_key_password": "ssl_key_password_file",
+}
+_SECTION_SECRETS: Final = {
+    "kafka": _SECRETS,
+    "http": {"basic_auth_password": "basic_auth_password_file"},
 }
 _ROUTE_KEYS: Final = (
     "name",
@@ -250,8 +277,9 @@ def _env_vars() -> dict[str, str]:
     for section, keys in _SECTIONS.items():
         for key in keys:
             names[f"DQGATE_{section.upper()}_{key.upper()}"] = f"{section}.{key}"
-    for secret in _SECRETS:
-        names[f"DQGATE_KAFKA_{secret.upper()}"] = f"kafka.{secret}"
+    for section, secrets in _SECTION_SECRETS.items():
+        for secret in secrets:
+            names[f"DQGATE_{section.upper()}_{secret.upper()}"] = f"{section}.{secret}"
     return dict(sorted(names.items()))
 
 
@@ -346,6 +374,7 @@ def build_config(
             ),
         ),
         metrics_address=_address(values, "metrics_address"),
+        http=_http(values),
         metrics_window_records=_int(values, "metrics_window_records", default=10_000, minimum=1),
         redact=_names(values, "redact"),
         window_records=_int(values, "window_records", default=10_000, minimum=1),
@@ -400,10 +429,11 @@ def _flatten(
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{origin}: {key} must be a mapping, not {_kind(value)}")
             for sub, subvalue in value.items():
-                if sub in _SECRETS and key == "kafka":
+                if sub in _SECTION_SECRETS.get(key, {}):
                     raise ConfigError(
-                        f"{origin}: kafka.{sub}: secrets are never read from the config file; "
-                        f"set DQGATE_KAFKA_{sub.upper()} or kafka.{_SECRETS[sub]}"
+                        f"{origin}: {key}.{sub}: secrets are never read from the config file; "
+                        f"set DQGATE_{key.upper()}_{sub.upper()} or "
+                        f"{key}.{_SECTION_SECRETS[key][sub]}"
                     )
                 if sub not in _SECTIONS[key]:
                     raise ConfigError(
@@ -513,16 +543,17 @@ def _secret(values: _Values, key: str) -> Secret | None:
     direct = _get(values, key)
     if direct is not None:
         return Secret(str(direct))
-    file_key = _SECRETS[key.split(".", 1)[1]]
-    path = _path(values, f"kafka.{file_key}")
+    section, name = key.split(".", 1)
+    file_key = f"{section}.{_SECTION_SECRETS[section][name]}"
+    path = _path(values, file_key)
     if path is None:
         return None
     try:
         text = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise values.fail(f"kafka.{file_key}", f"cannot read the secret file: {exc}") from exc
+        raise values.fail(file_key, f"cannot read the secret file: {exc}") from exc
     if not text:
-        raise values.fail(f"kafka.{file_key}", f"the secret file {path} is empty")
+        raise values.fail(file_key, f"the secret file {path} is empty")
     return Secret(text)
 
 
@@ -609,6 +640,32 @@ def _kafka(values: _Values) -> KafkaConfig:
             "set both kafka.ssl_certfile and kafka.ssl_keyfile (client certificate) or neither",
         )
     return config
+
+
+def _http(values: _Values) -> HttpSecurityConfig:
+    http = HttpSecurityConfig(
+        tls_certfile=_path(values, "http.tls_certfile"),
+        tls_keyfile=_path(values, "http.tls_keyfile"),
+        basic_auth_username=_opt_str(values, "http.basic_auth_username"),
+        basic_auth_password=_secret(values, "http.basic_auth_password"),
+    )
+    if (http.tls_certfile is None) != (http.tls_keyfile is None):
+        raise values.fail("http.tls_certfile", "set both http.tls_certfile and http.tls_keyfile")
+    if (http.basic_auth_username is None) != (http.basic_auth_password is None):
+        raise values.fail(
+            "http.basic_auth_username",
+            "basic authentication needs http.basic_auth_username and a password "
+            "(DQGATE_HTTP_BASIC_AUTH_PASSWORD or http.basic_auth_password_file)",
+        )
+    address = _address(values, "metrics_address")
+    loopback = address is None or address.host in ("127.0.0.1", "::1", "localhost")
+    if http.basic_auth_username is not None and not http.uses_tls and not loopback:
+        raise values.fail(
+            "http.basic_auth_username",
+            f"basic authentication over plain HTTP on {address} would send the password in "
+            "clear; set http.tls_certfile and http.tls_keyfile, or listen on 127.0.0.1",
+        )
+    return http
 
 
 def _servers(values: _Values, key: str) -> tuple[str, ...]:

@@ -9,6 +9,9 @@
 - ``new_topic`` (test): ``new_topic(partitions=1, prefix="dqgate-test") -> name``, a topic
   with a unique name (uuid suffix). Topics are not deleted: names never repeat.
 - ``kafka_jars`` (session): the broker classpath, for tests that start their own broker.
+- ``secure_broker`` (session): a second broker with SASL_PLAINTEXT, SASL_SSL and SSL
+  (client certificates) listeners, a throw-away CA and the KRaft ``StandardAuthorizer``:
+  see :class:`SecureBroker`. Its plain listener is the admin door (super user).
 
 Tests needing a broker are skipped, with the reason, only when ``java`` is missing.
 """
@@ -16,16 +19,22 @@ Tests needing a broker are skipped, with the reason, only when ``java`` is missi
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dqgate.kafka import (
     BrokerConfig,
     BrokerHandle,
+    LocalPki,
+    ScramUser,
+    create_local_pki,
     create_topic,
     fetch_jars,
     run_sync,
@@ -130,6 +139,118 @@ def new_topic(kafka_bootstrap: str) -> Callable[..., str]:
     def make(partitions: int = 1, *, prefix: str = "dqgate-test") -> str:
         name = f"{prefix}-{uuid.uuid4().hex}"
         run_sync(create_topic(kafka_bootstrap, name, partitions=partitions))
+        return name
+
+    return make
+
+
+# --- the secured broker -----------------------------------------------------------------
+
+ADMIN_USER = "admin"
+GATE_USER = "gate"
+SECURE_USERS = (ADMIN_USER, GATE_USER, "reader")
+NO_OPENSSL = "openssl is not on PATH: the secured broker's test certificates need it"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureBroker:
+    """A broker with SCRAM, TLS and ACLs; ``passwords`` of its SCRAM users.
+
+    ``admin`` is a super user; every other user starts with no ACL. Client certificates
+    exist for the same names (principal ``User:<name>`` on the SSL listener).
+    """
+
+    handle: BrokerHandle
+    pki: LocalPki
+    passwords: dict[str, str]
+
+    @property
+    def admin_bootstrap(self) -> str:
+        """The plain listener: ANONYMOUS is a super user there (test setup only)."""
+        return self.handle.bootstrap
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        assert self.handle.sasl_ssl_bootstrap is not None
+        return self.handle.sasl_ssl_bootstrap
+
+    @property
+    def sasl_bootstrap(self) -> str:
+        assert self.handle.sasl_bootstrap is not None
+        return self.handle.sasl_bootstrap
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        assert self.handle.ssl_bootstrap is not None
+        return self.handle.ssl_bootstrap
+
+    def options(self, protocol: str, user: str, *, password: str | None = None) -> dict[str, Any]:
+        """aiokafka client options for ``user`` over ``protocol`` (CA verification on)."""
+        from aiokafka.helpers import create_ssl_context
+
+        options: dict[str, Any] = {"security_protocol": protocol}
+        if protocol.startswith("SASL_"):
+            options["sasl_mechanism"] = "SCRAM-SHA-512"
+            options["sasl_plain_username"] = user
+            options["sasl_plain_password"] = password or self.passwords[user]
+        if protocol == "SASL_SSL":
+            options["ssl_context"] = create_ssl_context(cafile=str(self.pki.ca_file))
+        if protocol == "SSL":
+            cert = self.pki.clients[user]
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.pki.ca_file),
+                certfile=str(cert.certfile),
+                keyfile=str(cert.keyfile),
+                password=cert.key_password,
+            )
+        return options
+
+    def bootstrap(self, protocol: str) -> str:
+        """The listener for ``protocol``."""
+        return {
+            "PLAINTEXT": self.admin_bootstrap,
+            "SASL_PLAINTEXT": self.sasl_bootstrap,
+            "SASL_SSL": self.sasl_ssl_bootstrap,
+            "SSL": self.ssl_bootstrap,
+        }[protocol]
+
+
+@pytest.fixture(scope="session")
+def secure_broker(
+    kafka_jars: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecureBroker]:
+    """The session's secured broker (started on first use, stopped at the end)."""
+    if shutil.which("openssl") is None:
+        pytest.skip(NO_OPENSSL)
+    passwords = {name: f"pw-{name}-{secrets.token_hex(12)}" for name in SECURE_USERS}
+    pki = create_local_pki(
+        tmp_path_factory.mktemp("secure-pki"),
+        clients={name: passwords[name] for name in SECURE_USERS},
+    )
+    config = BrokerConfig(
+        data_dir=tmp_path_factory.mktemp("secure-broker"),
+        sasl_port=0,
+        sasl_ssl_port=0,
+        ssl_port=0,
+        tls=pki.broker,
+        scram_users=tuple(ScramUser(name=n, password=p) for n, p in passwords.items()),
+        authorizer=True,
+        super_users=(f"User:{ADMIN_USER}",),
+    )
+    handle = start_broker(config, jars_dir=kafka_jars)
+    try:
+        yield SecureBroker(handle=handle, pki=pki, passwords=passwords)
+    finally:
+        stop_broker(config.data_dir)
+
+
+@pytest.fixture
+def secure_topic(secure_broker: SecureBroker) -> Callable[..., str]:
+    """A factory of uniquely named topics on the secured broker (created as admin)."""
+
+    def make(partitions: int = 1, *, prefix: str = "dqgate-sec") -> str:
+        name = f"{prefix}-{uuid.uuid4().hex}"
+        run_sync(create_topic(secure_broker.admin_bootstrap, name, partitions=partitions))
         return name
 
     return make

@@ -10,7 +10,7 @@ import pytest
 
 from dqgate.errors import BrokerError
 from dqgate.kafka import default_kafka_home, fetch_jars
-from dqgate.kafka.jars import MARKER_NAME, find_pom, verify_jars
+from dqgate.kafka.jars import CHECKSUMS_NAME, MARKER_NAME, find_pom, verify_jars
 
 
 def _fake_kafka_jar(folder: Path, *, with_storage_tool: bool = True) -> Path:
@@ -25,10 +25,22 @@ def _fake_kafka_jar(folder: Path, *, with_storage_tool: bool = True) -> Path:
 
 @pytest.fixture
 def pom(tmp_path: Path) -> Path:
-    """A stand-in pom file."""
+    """A stand-in pom file, with a checksum list naming one (other) jar."""
     path = tmp_path / "pom.xml"
     path.write_text("<project/>\n", encoding="utf-8")
+    _write_checksums(path, {"kafka_2.13-4.3.1.jar": "0" * 64})
     return path
+
+
+def _write_checksums(pom: Path, digests: dict[str, str]) -> Path:
+    lines = ["# test list"] + [f"{digest}  {name}" for name, digest in digests.items()]
+    path = pom.with_name(CHECKSUMS_NAME)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _marker(pom: Path) -> str:
+    return hashlib.sha256(pom.read_bytes() + pom.with_name(CHECKSUMS_NAME).read_bytes()).hexdigest()
 
 
 def test_repository_pom_is_found() -> None:
@@ -74,8 +86,9 @@ def test_complete_jars_are_not_fetched_again(
 ) -> None:
     """A jars folder whose marker matches the pom is used without running mvn."""
     jars = tmp_path / "home" / "jars"
-    _fake_kafka_jar(jars)
-    (jars / MARKER_NAME).write_text(hashlib.sha256(pom.read_bytes()).hexdigest() + "\n")
+    jar = _fake_kafka_jar(jars)
+    _write_checksums(pom, {jar.name: hashlib.sha256(jar.read_bytes()).hexdigest()})
+    (jars / MARKER_NAME).write_text(_marker(pom) + "\n")
     monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
     assert fetch_jars(tmp_path / "home", pom=pom) == jars.resolve()
 

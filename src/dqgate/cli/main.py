@@ -17,6 +17,7 @@ from dqgate.cli import demo, kafka, quarantine, run, suites, validate
 from dqgate.errors import DQGateError
 
 EXIT_USAGE = 2
+_VALUE_LOGGING_LOGGERS = ("aiokafka", "faust")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for name in _VALUE_LOGGING_LOGGERS:  # their DEBUG lines print record bytes
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         code: int = args.handler(args)
     except DQGateError as exc:

@@ -2,6 +2,13 @@
 
 Only the metadata of *all* topics is read (never of named ones), so a broker with
 ``auto.create.topics.enable`` cannot create a mistyped source topic behind our back.
+
+Before that, one connection is opened by hand (:func:`dqgate.kafka.probe_connection`),
+so a refused password or certificate fails within seconds naming the cause, and the
+principal's own permissions are read (:func:`dqgate.kafka.check_permissions`), so a
+missing ACL fails here naming it (READ on each source, WRITE on each output, READ on the
+group) instead of later, or as a misleading "topic does not exist". Creating a missing
+output also needs CREATE; its absence is named too.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from dqgate.config import GateConfig
+from dqgate.config import GateConfig, KafkaConfig
 from dqgate.errors import ConfigError, GateError
 from dqgate.gate.connection import aiokafka_options
 
@@ -19,6 +26,8 @@ __all__ = ["TopicPlan", "prepare_topics"]
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
+_TOPIC_AUTHORIZATION_FAILED = 29
+_PROBE_TIMEOUT_S = 10.0
 _MAX_DEFAULT_REPLICATION = 3
 
 
@@ -35,13 +44,30 @@ async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> Topi
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import KafkaError
 
+    from dqgate.kafka import check_permissions, probe_connection
+
     servers = ",".join(config.kafka.bootstrap_servers)
-    admin = AIOKafkaAdminClient(
-        **aiokafka_options(config.kafka), request_timeout_ms=int(timeout_s * 1000)
+    options = aiokafka_options(config.kafka)
+    probe = await probe_connection(
+        config.kafka.bootstrap_servers, options, timeout_s=min(_PROBE_TIMEOUT_S, timeout_s)
     )
+    if not probe.ok:
+        message = f"cannot reach Kafka at {servers}: {probe.problem}"
+        if probe.refused:  # the same settings can never succeed
+            raise ConfigError(f"{config.origin}: {message}")
+        raise GateError(message, retriable=True)
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=int(timeout_s * 1000))
     try:
         await admin.start()
         existing = set(await admin.list_topics())
+        report = await check_permissions(
+            admin,
+            read_topics=sorted({r.source for r in config.routes}),
+            write_topics=sorted({t for r in config.routes for t in r.outputs}),
+            groups=[config.group_id],
+        )
+        if report.missing:
+            raise ConfigError(_missing_message(config, report.missing))
         missing = [r for r in config.routes if r.source not in existing]
         if missing:
             route = missing[0]
@@ -81,6 +107,12 @@ async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> Topi
                         "created output topic %s (%d partitions, replication %d)",
                         name, wanted[name].num_partitions, replication,
                     )  # fmt: skip
+                elif code == _TOPIC_AUTHORIZATION_FAILED:
+                    raise ConfigError(
+                        f"{config.origin}: output topic {name!r} does not exist and "
+                        f"{_principal(config.kafka)} lacks the permission CREATE on topic "
+                        f"{name!r}: create the topic and grant WRITE on it, or grant CREATE"
+                    )
                 elif code != _TOPIC_ALREADY_EXISTS:
                     detail = entry[2] if len(entry) > 2 and entry[2] else f"error code {code}"
                     raise GateError(f"cannot create output topic {name!r}: {detail}")
@@ -93,3 +125,23 @@ async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> Topi
         ) from exc
     finally:
         await admin.close()
+
+
+def _principal(kafka: KafkaConfig) -> str:
+    """How the brokers probably name the gate (for error messages)."""
+    if kafka.uses_sasl:
+        return f"the gate's principal User:{kafka.sasl_username}"
+    if kafka.ssl_certfile is not None:
+        return "the gate's principal (its client certificate's name)"
+    return "the gate's principal"
+
+
+def _missing_message(config: GateConfig, missing: Any) -> str:
+    """Every missing permission, and the ACLs that would grant them."""
+    listed = "; ".join(f"missing permission: {m}" for m in missing)
+    return (
+        f"{config.origin}: {_principal(config.kafka)} may not do what the gate needs: "
+        f"{listed} (a topic the principal may not describe may also not exist). Grant "
+        "READ on each source topic, WRITE on each clean and quarantine topic and READ "
+        "on the consumer group (see SECURITY.md, 'Least privilege')"
+    )

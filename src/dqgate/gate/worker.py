@@ -124,6 +124,7 @@ def run_gate(
                 metrics=metrics,
                 status=runtime.status,
                 resume=runtime.resume,
+                security=config.http,
                 loop=loop,
             )
             url = loop.run_until_complete(http.bind())

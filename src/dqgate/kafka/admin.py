@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from dqgate.errors import BrokerError
 
 __all__ = [
     "BrokerNode",
+    "admin_client",
     "create_topic",
     "delete_topics",
     "describe_brokers",
@@ -46,13 +47,20 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 @asynccontextmanager
-async def _admin(bootstrap: str, *, timeout_s: float) -> AsyncIterator[Any]:
-    """A started admin client; every client failure or time-out becomes a BrokerError."""
+async def admin_client(
+    bootstrap: str, *, timeout_s: float, options: Mapping[str, Any] | None = None
+) -> AsyncIterator[Any]:
+    """A started admin client; every client failure or time-out becomes a BrokerError.
+
+    ``options`` are further AIOKafkaAdminClient arguments (security settings).
+    """
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=max(1, int(timeout_s * 1000))
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=max(1, int(timeout_s * 1000)),
+        **(options or {}),
     )
     try:
         async with asyncio.timeout(timeout_s):
@@ -68,7 +76,7 @@ async def _admin(bootstrap: str, *, timeout_s: float) -> AsyncIterator[Any]:
 
 async def describe_brokers(bootstrap: str, *, timeout_s: float = 10.0) -> tuple[BrokerNode, ...]:
     """The brokers of the cluster at ``bootstrap`` (one metadata round trip)."""
-    async with _admin(bootstrap, timeout_s=timeout_s) as admin:
+    async with admin_client(bootstrap, timeout_s=timeout_s) as admin:
         cluster = await admin.describe_cluster()
     return tuple(
         BrokerNode(node_id=int(b["node_id"]), host=str(b["host"]), port=int(b["port"]))
@@ -83,7 +91,7 @@ async def create_topic(
     from aiokafka.admin import NewTopic
 
     topic = NewTopic(name=name, num_partitions=partitions, replication_factor=1)
-    async with _admin(bootstrap, timeout_s=timeout_s) as admin:
+    async with admin_client(bootstrap, timeout_s=timeout_s) as admin:
         response = await admin.create_topics([topic])
     _raise_topic_errors(response.topic_errors, action="create")
 
@@ -92,7 +100,7 @@ async def delete_topics(bootstrap: str, names: Sequence[str], *, timeout_s: floa
     """Delete the topics ``names``."""
     if not names:
         return
-    async with _admin(bootstrap, timeout_s=timeout_s) as admin:
+    async with admin_client(bootstrap, timeout_s=timeout_s) as admin:
         response = await admin.delete_topics(list(names))
     _raise_topic_errors(response.topic_error_codes, action="delete")
 

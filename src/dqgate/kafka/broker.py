@@ -4,11 +4,14 @@
 ``server.properties``, starts ``java ... kafka.Kafka`` in its own session with output
 to ``broker.log`` in the data dir, and returns once the broker answers a metadata
 request. Failures raise :class:`~dqgate.errors.BrokerError` with the log's tail.
+``server.properties`` may hold the keystore password: it is written readable by its
+owner only.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -63,13 +66,20 @@ class _BrokerExitedError(BrokerError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerHandle:
-    """A running broker: where clients connect and where its files are."""
+    """A running broker: where clients connect and where its files are.
+
+    ``bootstrap`` is the plain listener; the others are None unless configured:
+    ``sasl_bootstrap`` (SASL_PLAINTEXT), ``sasl_ssl_bootstrap`` (SASL_SSL) and
+    ``ssl_bootstrap`` (SSL with client certificates).
+    """
 
     bootstrap: str
     pid: int
     log_path: Path
     data_dir: Path
     sasl_bootstrap: str | None = None
+    sasl_ssl_bootstrap: str | None = None
+    ssl_bootstrap: str | None = None
     cluster_id: str
 
 
@@ -81,6 +91,8 @@ class BrokerStatus:
     pid: int | None = None
     bootstrap: str | None = None
     sasl_bootstrap: str | None = None
+    sasl_ssl_bootstrap: str | None = None
+    ssl_bootstrap: str | None = None
 
 
 def start_broker(
@@ -125,13 +137,16 @@ def _launch(
     storage = data_dir / STORAGE_DIR
     state = resolve_ports(cfg, read_state(data_dir) if keep_storage else None)
     listeners = listeners_for(
-        port=state.port, controller_port=state.controller_port, sasl_port=state.sasl_port
+        port=state.port,
+        controller_port=state.controller_port,
+        sasl_port=state.sasl_port,
+        sasl_ssl_port=state.sasl_ssl_port,
+        ssl_port=state.ssl_port,
+        tls=cfg.tls,
     )
     (data_dir / LOG4J2_FILE).write_text(LOG4J2_PROPERTIES, encoding="utf-8")
     properties = data_dir / PROPERTIES_FILE
-    properties.write_text(
-        render_properties(cfg, listeners=listeners, log_dir=storage), encoding="utf-8"
-    )
+    _write_private(properties, render_properties(cfg, listeners=listeners, log_dir=storage))
     jvm_options = [
         f"-Dlog4j2.configurationFile={data_dir / LOG4J2_FILE}",
         "-cp",
@@ -161,7 +176,9 @@ def _launch(
         pid=proc.pid,
         log_path=log_path,
         data_dir=data_dir,
-        sasl_bootstrap=None if state.sasl_port is None else f"{HOST}:{state.sasl_port}",
+        sasl_bootstrap=_address(state.sasl_port),
+        sasl_ssl_bootstrap=_address(state.sasl_ssl_port),
+        ssl_bootstrap=_address(state.ssl_port),
         cluster_id=state.cluster_id,
     )
     try:
@@ -201,10 +218,26 @@ def broker_status(data_dir: Path) -> BrokerStatus:
     state = read_state(data_dir)
     if state is None:
         return BrokerStatus(running=True, pid=pid)
-    sasl = None if state.sasl_port is None else f"{HOST}:{state.sasl_port}"
     return BrokerStatus(
-        running=True, pid=pid, bootstrap=f"{HOST}:{state.port}", sasl_bootstrap=sasl
+        running=True,
+        pid=pid,
+        bootstrap=f"{HOST}:{state.port}",
+        sasl_bootstrap=_address(state.sasl_port),
+        sasl_ssl_bootstrap=_address(state.sasl_ssl_port),
+        ssl_bootstrap=_address(state.ssl_port),
     )
+
+
+def _address(port: int | None) -> str | None:
+    return None if port is None else f"{HOST}:{port}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable and writable by its owner only."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _format_storage(
@@ -252,7 +285,7 @@ def _wait_ready(
 ) -> None:
     """Return when the broker port answers a metadata request naming this broker."""
     deadline = time.monotonic() + timeout_s
-    ports = [state.port] + ([] if state.sasl_port is None else [state.sasl_port])
+    ports = state.client_ports
     last_error = "its port never opened"
     while True:
         code = proc.poll()

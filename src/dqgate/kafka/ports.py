@@ -11,29 +11,34 @@ from dqgate.kafka.properties import HOST, BrokerConfig, new_cluster_id
 __all__ = ["check_port_free", "free_ports", "port_open", "resolve_ports"]
 
 
+_OPTIONAL_PORTS = ("sasl_port", "sasl_ssl_port", "ssl_port")
+
+
 def resolve_ports(cfg: BrokerConfig, previous: BrokerState | None) -> BrokerState:
     """The ports (and cluster id) of the next start; 0 means a free port.
 
     On a restart ``previous`` is the last start's state: its ports are reused where
     ``cfg`` leaves them at 0, so clients keep their bootstrap. Fixed ports must be free.
+    Optional listeners (None in ``cfg``) get no port.
     """
-    port, controller_port, sasl_port = cfg.port, cfg.controller_port, cfg.sasl_port
+    wanted: dict[str, int] = {"port": cfg.port, "controller_port": cfg.controller_port}
+    for name in _OPTIONAL_PORTS:
+        value = getattr(cfg, name)
+        if value is not None:
+            wanted[name] = value
     if previous is not None:
-        port = port or previous.port
-        controller_port = controller_port or previous.controller_port
-        if sasl_port == 0 and previous.sasl_port is not None:
-            sasl_port = previous.sasl_port
-    wanted = [port, controller_port] + ([] if sasl_port is None else [sasl_port])
-    for value in wanted:
+        for name, value in wanted.items():
+            earlier = getattr(previous, name)
+            if value == 0 and earlier is not None:
+                wanted[name] = earlier
+    for value in wanted.values():
         if value:
             check_port_free(value)
-    free = iter(free_ports(wanted.count(0)))
-    resolved = [value or next(free) for value in wanted]
+    free = iter(free_ports(list(wanted.values()).count(0)))
+    resolved = {name: value or next(free) for name, value in wanted.items()}
     return BrokerState(
-        port=resolved[0],
-        controller_port=resolved[1],
-        sasl_port=resolved[2] if sasl_port is not None else None,
         cluster_id=previous.cluster_id if previous is not None else new_cluster_id(),
+        **resolved,
     )
 
 

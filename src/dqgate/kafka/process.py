@@ -50,7 +50,15 @@ class BrokerState:
     port: int
     controller_port: int
     sasl_port: int | None = None
+    sasl_ssl_port: int | None = None
+    ssl_port: int | None = None
     cluster_id: str
+
+    @property
+    def client_ports(self) -> tuple[int, ...]:
+        """Every port clients connect to (all but the controller's)."""
+        optional = (self.sasl_port, self.sasl_ssl_port, self.ssl_port)
+        return (self.port, *(p for p in optional if p is not None))
 
     def to_json(self) -> str:
         """The state as a JSON document."""
@@ -58,6 +66,8 @@ class BrokerState:
             "port": self.port,
             "controller_port": self.controller_port,
             "sasl_port": self.sasl_port,
+            "sasl_ssl_port": self.sasl_ssl_port,
+            "ssl_port": self.ssl_port,
             "cluster_id": self.cluster_id,
         }
         return json.dumps(data, indent=2) + "\n"
@@ -73,12 +83,15 @@ def read_state(data_dir: Path) -> BrokerState | None:
     """The state of the last start in ``data_dir``, or None if there is none readable."""
     try:
         data = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
-        sasl_port = data.get("sasl_port")
+        optional = {
+            name: None if data.get(name) is None else int(data[name])
+            for name in ("sasl_port", "sasl_ssl_port", "ssl_port")
+        }
         return BrokerState(
             port=int(data["port"]),
             controller_port=int(data["controller_port"]),
-            sasl_port=None if sasl_port is None else int(sasl_port),
             cluster_id=str(data["cluster_id"]),
+            **optional,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -2,9 +2,9 @@
 
 Everything here is pure (no process, no network) so it can be unit-tested: the
 ``server.properties`` text, the log4j2 configuration, the cluster id and the StorageTool
-``--add-scram`` arguments. Listeners are rendered from :class:`Listener` values, so a
-further security mode (SASL_SSL with a keystore, an authorizer) is one more listener
-and a few more keys, not a rewrite.
+``--add-scram`` arguments. Listeners are rendered from :class:`Listener` values; the
+secured ones (SASL_PLAINTEXT, SASL_SSL, SSL with client certificates) and the
+authorizer take their keys from :mod:`dqgate.kafka.security`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,15 @@ from pathlib import Path
 from types import MappingProxyType
 
 from dqgate.errors import BrokerError
+from dqgate.kafka.security import (
+    SASL_SSL_LISTENER,
+    SCRAM_MECHANISM,
+    SSL_LISTENER,
+    BrokerTls,
+    authorizer_properties,
+    sasl_properties,
+    tls_properties,
+)
 
 __all__ = [
     "BROKER_LISTENER",
@@ -25,7 +34,9 @@ __all__ = [
     "LOG4J2_PROPERTIES",
     "NODE_ID",
     "SASL_LISTENER",
+    "SASL_SSL_LISTENER",
     "SCRAM_MECHANISM",
+    "SSL_LISTENER",
     "BrokerConfig",
     "Listener",
     "ScramUser",
@@ -40,8 +51,6 @@ HOST = "127.0.0.1"
 BROKER_LISTENER = "PLAINTEXT"
 CONTROLLER_LISTENER = "CONTROLLER"
 SASL_LISTENER = "SASL_PLAINTEXT"
-SCRAM_MECHANISM = "SCRAM-SHA-512"
-_SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
 
 # One combined broker+controller on loopback; replication factors of one; fast group
 # joins; thread pools and buffers sized for a 2-core machine.
@@ -115,32 +124,50 @@ class ScramUser:
 class BrokerConfig:
     """How to run the project-managed broker.
 
-    Ports of 0 are replaced by free loopback ports at start. ``sasl_port`` of None means
-    no SASL listener; 0 means one on a free port. ``extra_properties`` are written last
-    and override the defaults (use with care).
+    Ports of 0 are replaced by free loopback ports at start. ``sasl_port``,
+    ``sasl_ssl_port`` and ``ssl_port`` of None mean no such listener; 0 means one on a
+    free port. The two TLS listeners need ``tls``. ``authorizer`` turns on the KRaft
+    StandardAuthorizer (``super_users`` besides ``User:ANONYMOUS``, see
+    :mod:`dqgate.kafka.security`). ``extra_properties`` are written last and override
+    the defaults (use with care).
     """
 
     data_dir: Path
     port: int = 0
     controller_port: int = 0
     sasl_port: int | None = None
+    sasl_ssl_port: int | None = None
+    ssl_port: int | None = None
     scram_users: tuple[ScramUser, ...] = ()
+    tls: BrokerTls | None = None
+    authorizer: bool = False
+    super_users: tuple[str, ...] = ()
     heap_max_mb: int = 1024
     start_timeout_s: float = 90.0
     extra_properties: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         ports = {"port": self.port, "controller_port": self.controller_port}
-        if self.sasl_port is not None:
-            ports["sasl_port"] = self.sasl_port
+        for name in ("sasl_port", "sasl_ssl_port", "ssl_port"):
+            value = getattr(self, name)
+            if value is not None:
+                ports[name] = value
         for name, value in ports.items():
             if not 0 <= value <= 65535:
                 raise BrokerError(f"BrokerConfig.{name}={value}: use 0 (free port) or 1-65535")
         fixed = [p for p in ports.values() if p]
         if len(fixed) != len(set(fixed)):
             raise BrokerError(f"BrokerConfig ports must differ: {ports}")
-        if self.scram_users and self.sasl_port is None:
-            raise BrokerError("BrokerConfig.scram_users needs sasl_port (0 picks a free one)")
+        if self.scram_users and self.sasl_port is None and self.sasl_ssl_port is None:
+            raise BrokerError(
+                "BrokerConfig.scram_users needs sasl_port or sasl_ssl_port (0 picks a free one)"
+            )
+        if self.tls is None and (self.sasl_ssl_port is not None or self.ssl_port is not None):
+            raise BrokerError("BrokerConfig.sasl_ssl_port and ssl_port need tls (a BrokerTls)")
+        if self.super_users and not self.authorizer:
+            raise BrokerError("BrokerConfig.super_users needs authorizer=True")
+        if self.authorizer:
+            authorizer_properties(self.super_users)  # checks the principals
         if self.heap_max_mb < 256:
             raise BrokerError(f"BrokerConfig.heap_max_mb={self.heap_max_mb}: use at least 256")
         if self.start_timeout_s <= 0:
@@ -164,7 +191,13 @@ class Listener:
 
 
 def listeners_for(
-    *, port: int, controller_port: int, sasl_port: int | None
+    *,
+    port: int,
+    controller_port: int,
+    sasl_port: int | None,
+    sasl_ssl_port: int | None = None,
+    ssl_port: int | None = None,
+    tls: BrokerTls | None = None,
 ) -> tuple[Listener, ...]:
     """The listeners of a broker on resolved (non-zero) ports."""
     result = [
@@ -174,16 +207,31 @@ def listeners_for(
         ),
     ]
     if sasl_port is not None:
-        prefix = f"listener.name.{SASL_LISTENER.lower()}"
         result.append(
             Listener(
                 name=SASL_LISTENER,
                 protocol="SASL_PLAINTEXT",
                 port=sasl_port,
-                properties={
-                    f"{prefix}.sasl.enabled.mechanisms": SCRAM_MECHANISM,
-                    f"{prefix}.{SCRAM_MECHANISM.lower()}.sasl.jaas.config": _SCRAM_LOGIN,
-                },
+                properties=sasl_properties(SASL_LISTENER),
+            )
+        )
+    if (sasl_ssl_port is not None or ssl_port is not None) and tls is None:
+        raise BrokerError("the SASL_SSL and SSL listeners need the broker's TLS material")
+    if sasl_ssl_port is not None and tls is not None:
+        props = {**sasl_properties(SASL_SSL_LISTENER)}
+        props.update(tls_properties(SASL_SSL_LISTENER, tls, client_auth=False))
+        result.append(
+            Listener(
+                name=SASL_SSL_LISTENER, protocol="SASL_SSL", port=sasl_ssl_port, properties=props
+            )
+        )
+    if ssl_port is not None and tls is not None:
+        result.append(
+            Listener(
+                name=SSL_LISTENER,
+                protocol="SSL",
+                port=ssl_port,
+                properties=tls_properties(SSL_LISTENER, tls, client_auth=True),
             )
         )
     return tuple(result)
@@ -205,6 +253,8 @@ def render_properties(cfg: BrokerConfig, *, listeners: tuple[Listener, ...], log
         props["sasl.enabled.mechanisms"] = SCRAM_MECHANISM
     for listener in listeners:
         props.update(listener.properties)
+    if cfg.authorizer:
+        props.update(authorizer_properties(cfg.super_users))
     props.update(cfg.extra_properties)
     lines = ["# Written by dqgate at each start; edits are overwritten."]
     lines += [f"{key}={_escape(value)}" for key, value in props.items()]
