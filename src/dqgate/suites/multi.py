@@ -20,6 +20,7 @@ import pandas as pd
 
 from dqgate.errors import SuiteError
 from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn, CheckSpec, register_check
+from dqgate.suites.checks import _column_map as column_map
 from dqgate.suites.values import MISSING, is_null
 
 __all__: list[str] = []
@@ -243,19 +244,6 @@ def _count_between(e: Any) -> CheckSpec:
 # --- JSON in a string field -------------------------------------------------------------
 
 
-def _json_map(column: str, predicate: Callable[[Any], bool]) -> CheckFn:
-    def check(record: Record) -> int:
-        value = record.get(column, MISSING)
-        if is_null(value):
-            return SKIP
-        try:
-            return PASS if predicate(value) else FAIL
-        except Exception:
-            return ERROR
-
-    return check
-
-
 @register_check("expect_column_values_to_be_json_parseable")
 def _json_parseable(e: Any) -> CheckSpec:
     def predicate(value: Any) -> bool:
@@ -266,7 +254,7 @@ def _json_parseable(e: Any) -> CheckSpec:
         return True
 
     return CheckSpec(
-        fn=_json_map(e.column, predicate),
+        fn=column_map(e.column, predicate),
         column=e.column,
         fail_message="value is not a JSON document",
     )
@@ -290,7 +278,7 @@ def _json_schema(e: Any) -> CheckSpec:
         return bool(validator.is_valid(document))
 
     return CheckSpec(
-        fn=_json_map(e.column, predicate),
+        fn=column_map(e.column, predicate),
         column=e.column,
         fail_message="value does not match the JSON schema",
         error_message="value is not a JSON string, so it cannot be checked",
