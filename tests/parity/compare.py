@@ -11,6 +11,7 @@ from typing import Any
 from dqgate.suites import compile_suite
 
 from .oracle import GXOracle, expectation_key
+from .tally import TALLY, Tally
 
 __all__ = [
     "Mismatch",
@@ -50,6 +51,8 @@ class ParityRun:
     records: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     mismatches: list[Mismatch] = field(default_factory=list)
+    uncompared: int = 0
+    """Verdicts left out: rows dqgate says error on that GX was not re-run alone for."""
 
     def summary(self) -> str:
         """One line per expectation type: verdicts compared and GX's verdict mix."""
@@ -158,19 +161,65 @@ def compare_with_gx(
     *,
     seed: int,
     suite_name: str,
+    check_bytes: bool = False,
+    max_alone: int | None = None,
+    tally: Tally = TALLY,
 ) -> ParityRun:
-    """Every (expectation, record) verdict of dqgate against GX's."""
-    gx = oracle.oracle_verdicts([dict(c) for c in cfgs], records, columns)
+    """Every (expectation, record) verdict of dqgate against GX's, added to the session tally.
+
+    dqgate's errors are passed to the oracle as suspects (rows to re-run alone), which only
+    saves GX calls; with ``max_alone`` only that many distinct suspect rows are re-run, and
+    the verdicts GX then gives no answer for are left out (counted in ``ParityRun.uncompared``).
+    With ``check_bytes`` dqgate also evaluates each strict-JSON record as the
+    bytes the gate would consume, and that verdict must equal GX's too.
+    """
     ours = dqgate_verdicts(cfgs, records, suite_name=suite_name)
+    keys = [expectation_key(c, i) for i, c in enumerate(cfgs)]
+    suspects = {
+        key: {pos for pos in range(len(records)) if ours[(key, pos)] == "error"} for key in keys
+    }
+    gx = oracle.oracle_verdicts(
+        [dict(c) for c in cfgs], records, columns, suspects=suspects, max_alone=max_alone
+    )
+    raws = [strict_json(r) for r in records] if check_bytes else []
+    byte_positions = [pos for pos, raw in enumerate(raws) if raw is not None]
+    from_bytes = (
+        dqgate_verdicts(cfgs, [raws[pos] or b"" for pos in byte_positions], suite_name=suite_name)
+        if byte_positions
+        else {}
+    )
     run = ParityRun(seed=seed)
-    for index, cfg in enumerate(cfgs):
-        key = expectation_key(cfg, index)
+    for key, cfg in zip(keys, cfgs, strict=True):
         etype = str(cfg["type"])
         run.records[etype] = max(run.records[etype], len(records))
+        before, uncompared = len(run.mismatches), run.uncompared
         for pos, record in enumerate(records):
+            if (key, pos) not in gx:
+                run.uncompared += 1
+                continue
             expected, actual = gx[(key, pos)], ours[(key, pos)]
             run.compared[etype] += 1
             run.outcomes[(etype, expected)] += 1
             if expected != actual:
                 run.mismatches.append(Mismatch(cfg=cfg, record=record, gx=expected, dqgate=actual))
+        for slot, pos in enumerate(byte_positions):
+            if (key, pos) not in gx:
+                continue
+            actual = from_bytes[(key, slot)]
+            if actual != gx[(key, pos)] and actual != ours[(key, pos)]:
+                run.mismatches.append(
+                    Mismatch(
+                        cfg=cfg,
+                        record=records[pos],
+                        gx=gx[(key, pos)],
+                        dqgate=f"{actual} (from the JSON bytes {raws[pos]!r})",
+                    )
+                )
+        tally.add(
+            cfg,
+            (gx[(key, pos)] for pos in range(len(records)) if (key, pos) in gx),
+            from_bytes=sum(1 for pos in byte_positions if (key, pos) in gx),
+            uncompared=run.uncompared - uncompared,
+            mismatches=len(run.mismatches) - before,
+        )
     return run

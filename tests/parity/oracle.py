@@ -2,8 +2,11 @@
 
 Framing follows the team notes (gx-row-semantics.md): row-level expectations are validated on
 ``pd.DataFrame(records, columns=columns, dtype=object)``; table-level ones on a 1-record batch built
-without ``columns=``. When GX errors for a whole expectation (ERR-poison), the rows are re-run one
-at a time to find which rows error and which pass or fail.
+without ``columns=``. When GX errors for a whole expectation (ERR-poison), the rows are re-run to
+find which rows error and which pass or fail: the rows named as ``suspects`` (e.g. those dqgate
+says error) one at a time, the others together, halving any part that still errors. Under this
+framing a row's GX verdict does not depend on the rows beside it, so how the rows are split
+changes the number of GX calls, never a verdict.
 
 Test helper, not shipped.
 """
@@ -14,10 +17,24 @@ import copy
 import itertools
 import json
 import os
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, Final, Literal
 
 import pandas as pd
+
+from .gx_rows import (
+    ORACLE_KEY,
+    OracleError,
+    Raised,
+    cfgs_key,
+    choose_alone,
+    error_message,
+    expectation_key,
+    referenced_columns,
+    row_key,
+    unexpected_rows,
+)
 
 __all__ = [
     "ORACLE_KEY",
@@ -30,8 +47,6 @@ __all__ = [
 
 GXVerdict = Literal["pass", "fail", "error"]
 
-ORACLE_KEY: Final = "parity_oracle_key"
-"""The meta key the oracle sets on its copy of each expectation to match GX results back."""
 
 TABLE_TYPES: Final = frozenset(
     {
@@ -45,71 +60,7 @@ TABLE_TYPES: Final = frozenset(
 """Schema-type expectations: compared per record on a 1-record batch built without ``columns=``."""
 
 _RESULT_FORMAT: Final = {"result_format": "COMPLETE", "exclude_unexpected_values": True}
-_BATCH_ROWS: Final = 600
-
-
-class OracleError(AssertionError):
-    """GX returned something the oracle cannot turn into per-row verdicts."""
-
-
-def expectation_key(cfg: Mapping[str, Any], index: int) -> str:
-    """The expectation id dqgate reports: GX ``id``, else ``meta["id"]``, else the index."""
-    if cfg.get("id"):
-        return str(cfg["id"])
-    meta = cfg.get("meta") or {}
-    if meta.get("id"):
-        return str(meta["id"])
-    return str(index)
-
-
-def error_message(result: Any) -> str | None:
-    """The exception message of a GX result, for both shapes of ``exception_info``; None if none."""
-    info = result.exception_info or {}
-    if "raised_exception" in info:
-        return str(info.get("exception_message")) if info.get("raised_exception") else None
-    for value in info.values():
-        if isinstance(value, Mapping) and value.get("raised_exception"):
-            return str(value.get("exception_message"))
-    return None
-
-
-def _row_key(record: Mapping[str, Any], columns: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """Identity of a record's cells for ``columns``: type and repr, so 1, 1.0 and True differ."""
-    missing = ("<missing>", "")
-    return tuple(
-        (type(record[c]).__qualname__, repr(record[c])) if c in record else missing for c in columns
-    )
-
-
-def _condition_columns(condition: Any) -> list[str] | None:
-    """Columns a structured row_condition reads; None when it is not structured (unknown)."""
-    if not isinstance(condition, Mapping):
-        return None
-    kind = condition.get("type")
-    if kind in ("comparison", "nullity"):
-        return [str(condition["column"]["name"])]
-    if kind in ("and", "or"):
-        found: list[str] = []
-        for sub in condition.get("conditions") or []:
-            columns = _condition_columns(sub)
-            if columns is None:
-                return None
-            found.extend(columns)
-        return found
-    return None
-
-
-def _referenced_columns(cfg: Mapping[str, Any], columns: Sequence[str]) -> Sequence[str]:
-    """Columns an expectation's row verdict depends on; all columns when unsure."""
-    kwargs = cfg.get("kwargs") or {}
-    found = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
-    found.extend(kwargs.get("column_list") or [])
-    if kwargs.get("row_condition") is not None:
-        condition_columns = _condition_columns(kwargs["row_condition"])
-        if condition_columns is None:
-            return columns
-        found.extend(condition_columns)
-    return sorted(set(found)) if found else columns
+_BATCH_ROWS: Final = 2000
 
 
 class GXOracle:
@@ -140,8 +91,18 @@ class GXOracle:
         expectation_cfgs: list[dict[str, Any]],
         records: list[dict[str, Any]],
         columns: list[str],
+        *,
+        suspects: Mapping[str, Set[int]] | None = None,
+        max_alone: int | None = None,
     ) -> dict[tuple[str, int], GXVerdict]:
-        """GX's verdict for every (expectation key, row index): ``pass``, ``fail`` or ``error``."""
+        """GX's verdict for each (expectation key, row index): ``pass``, ``fail`` or ``error``.
+
+        ``suspects`` maps an expectation key to rows likely to make GX error: if GX errors on
+        the batch, they are re-run alone and the other rows together (halved while GX still
+        errors). Without it, every row is re-run alone. ``max_alone`` caps the distinct rows
+        re-run alone per batch (each costs a GX call); the other suspect rows of the
+        expectations GX errored on get no verdict, so the caller leaves them uncompared.
+        """
         tagged = [self._tag(cfg, i) for i, cfg in enumerate(expectation_cfgs)]
         keys = {
             t["meta"][ORACLE_KEY]: expectation_key(c, i)
@@ -152,11 +113,17 @@ class GXOracle:
         rows = [t for t in tagged if t["type"] not in TABLE_TYPES]
         tables = [t for t in tagged if t["type"] in TABLE_TYPES]
         out: dict[tuple[str, int], GXVerdict] = {}
-        if rows:
-            for start in range(0, len(records), _BATCH_ROWS):
-                chunk = records[start : start + _BATCH_ROWS]
-                for (tag, pos), verdict in self._row_verdicts(rows, chunk, columns).items():
-                    out[(keys[tag], start + pos)] = verdict
+        for start in range(0, len(records) if rows else 0, _BATCH_ROWS):
+            chunk = records[start : start + _BATCH_ROWS]
+            chunk_suspects = None
+            if suspects is not None:
+                chunk_suspects = {
+                    tag: {p - start for p in suspects.get(key, ()) if 0 <= p - start < len(chunk)}
+                    for tag, key in keys.items()
+                }
+            found = self._row_verdicts(rows, chunk, columns, chunk_suspects, max_alone)
+            for (tag, pos), verdict in found.items():
+                out[(keys[tag], start + pos)] = verdict
         if tables:
             for pos, record in enumerate(records):
                 for tag, verdict in self._table_verdicts(tables, record).items():
@@ -173,7 +140,7 @@ class GXOracle:
         """The GX suite for these configs, added to the context once (unique name each)."""
         from great_expectations.core.expectation_suite import ExpectationSuite
 
-        cache_key = _cfgs_key(cfgs)
+        cache_key = cfgs_key(cfgs)
         suite = self._suites.get(cache_key)
         if suite is None:
             name = f"parity-{next(self._names)}"
@@ -186,9 +153,25 @@ class GXOracle:
         return suite
 
     def _validate(self, cfgs: Sequence[Mapping[str, Any]], frame: pd.DataFrame) -> list[Any]:
+        """GX's results for ``cfgs`` on ``frame``, in any order.
+
+        Some metric errors escape ``validate`` instead of becoming a result (e.g. a row
+        condition comparing a dict with a string under ``expect_column_values_to_be_of_type``):
+        then each expectation is validated alone, and one that raises gets an error result.
+        """
         self.gx_calls += 1
+        suite = self._suite(cfgs)
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        results = batch.validate(self._suite(cfgs), result_format=_RESULT_FORMAT).results
+        try:
+            with warnings.catch_warnings():
+                # numpy's RuntimeWarnings (a row sum of 1e308s overflows to inf) are only
+                # warnings in production; pytest's filterwarnings=error would make them errors.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results = batch.validate(suite, result_format=_RESULT_FORMAT).results
+        except Exception as exc:
+            if len(cfgs) == 1:
+                return [Raised(cfgs[0], exc)]
+            return [result for cfg in cfgs for result in self._validate([cfg], frame)]
         if len(results) != len(cfgs):
             raise OracleError(f"GX returned {len(results)} results for {len(cfgs)} expectations")
         return list(results)
@@ -198,28 +181,85 @@ class GXOracle:
         cfgs: Sequence[Mapping[str, Any]],
         records: Sequence[Mapping[str, Any]],
         columns: Sequence[str],
+        suspects: Mapping[str, Set[int]] | None,
+        max_alone: int | None,
     ) -> dict[tuple[str, int], GXVerdict]:
-        frame = pd.DataFrame(list(records), columns=list(columns), dtype=object)
-        by_tag = {c["meta"][ORACLE_KEY]: c for c in cfgs}
         out: dict[tuple[str, int], GXVerdict] = {}
-        poisoned: list[Mapping[str, Any]] = []
+        poisoned = self._settle(cfgs, records, range(len(records)), columns, out)
+        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for cfg in poisoned:
+            # Re-running every suspect row: grouping by referenced columns keeps the distinct
+            # rows few. Re-running a few: one group, so one call settles all on a row.
+            capped = suspects is not None and max_alone is not None
+            reads = () if capped else tuple(referenced_columns(cfg, columns))
+            groups.setdefault(reads, []).append(cfg)
+        for group in groups.values():
+            if suspects is None:
+                self._run_alone(group, records, range(len(records)), columns, out)
+                continue
+            alone = set().union(*(suspects[c["meta"][ORACLE_KEY]] for c in group))
+            rest = [p for p in range(len(records)) if p not in alone]
+            self._bisect(group, records, rest, columns, out)
+            chosen = choose_alone(group, records, suspects, columns, max_alone)
+            self._run_alone(group, records, chosen, columns, out)
+        return out
+
+    def _run_alone(
+        self,
+        cfgs: Sequence[Mapping[str, Any]],
+        records: Sequence[Mapping[str, Any]],
+        positions: Sequence[int],
+        columns: Sequence[str],
+        out: dict[tuple[str, int], GXVerdict],
+    ) -> None:
+        isolated = self._isolate(cfgs, [records[p] for p in positions], columns)
+        for pos, verdicts in zip(positions, isolated, strict=True):
+            for tag, verdict in verdicts.items():
+                out[(tag, pos)] = verdict
+
+    def _settle(
+        self,
+        cfgs: Sequence[Mapping[str, Any]],
+        records: Sequence[Mapping[str, Any]],
+        positions: Sequence[int],
+        columns: Sequence[str],
+        out: dict[tuple[str, int], GXVerdict],
+    ) -> list[Mapping[str, Any]]:
+        """Validate ``cfgs`` on the rows at ``positions``; return the configs GX errored on."""
+        frame = pd.DataFrame([records[p] for p in positions], columns=list(columns), dtype=object)
+        by_tag = {c["meta"][ORACLE_KEY]: c for c in cfgs}
+        poisoned = []
         for result in self._validate(cfgs, frame):
             tag = result.expectation_config.meta[ORACLE_KEY]
             if error_message(result) is not None:
                 poisoned.append(by_tag[tag])
                 continue
-            failed = _unexpected_rows(result, len(records))
-            for pos in range(len(records)):
-                out[(tag, pos)] = "fail" if pos in failed else "pass"
-        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-        for cfg in poisoned:  # one group per set of referenced columns keeps rows few
-            groups.setdefault(tuple(_referenced_columns(cfg, columns)), []).append(cfg)
-        for group in groups.values():
-            group.sort(key=lambda c: int(c["meta"][ORACLE_KEY]))
-            for pos, verdicts in enumerate(self._isolate(group, records, columns)):
-                for tag, verdict in verdicts.items():
-                    out[(tag, pos)] = verdict
-        return out
+            failed = unexpected_rows(result, len(positions))
+            for index, pos in enumerate(positions):
+                out[(tag, pos)] = "fail" if index in failed else "pass"
+        return poisoned
+
+    def _bisect(
+        self,
+        cfgs: Sequence[Mapping[str, Any]],
+        records: Sequence[Mapping[str, Any]],
+        positions: Sequence[int],
+        columns: Sequence[str],
+        out: dict[tuple[str, int], GXVerdict],
+    ) -> None:
+        """Settle ``cfgs`` on ``positions``, halving the rows while GX still errors."""
+        if not positions:
+            return
+        poisoned = self._settle(cfgs, records, positions, columns, out)
+        if not poisoned:
+            return
+        if len(positions) == 1:
+            for cfg in poisoned:
+                out[(cfg["meta"][ORACLE_KEY], positions[0])] = "error"
+            return
+        middle = len(positions) // 2
+        self._bisect(poisoned, records, positions[:middle], columns, out)
+        self._bisect(poisoned, records, positions[middle:], columns, out)
 
     def _isolate(
         self,
@@ -232,21 +272,17 @@ class GXOracle:
         GX errors per expectation, not per suite, so one call per row settles all of them.
         Rows are distinct by type and repr of the cells the expectations reference.
         """
-        cfgs_key = _cfgs_key(cfgs)
-        referenced = sorted({c for cfg in cfgs for c in _referenced_columns(cfg, columns)})
+        group_key = cfgs_key(cfgs)
+        referenced = sorted({c for cfg in cfgs for c in referenced_columns(cfg, columns)})
         out: list[dict[str, GXVerdict]] = []
         for record in records:
-            cache_key = (cfgs_key, tuple(columns), _row_key(record, referenced))
+            cache_key = (group_key, tuple(columns), row_key(record, referenced))
             verdicts = self._single_rows.get(cache_key)
             if verdicts is None:
-                frame = pd.DataFrame([dict(record)], columns=list(columns), dtype=object)
-                verdicts = {}
-                for result in self._validate(cfgs, frame):
-                    tag = result.expectation_config.meta[ORACLE_KEY]
-                    if error_message(result) is not None:
-                        verdicts[tag] = "error"
-                    else:
-                        verdicts[tag] = "fail" if _unexpected_rows(result, 1) else "pass"
+                found: dict[tuple[str, int], GXVerdict] = {}
+                for cfg in self._settle(cfgs, [record], [0], columns, found):
+                    found[(cfg["meta"][ORACLE_KEY], 0)] = "error"
+                verdicts = {tag: verdict for (tag, _), verdict in found.items()}
                 self._single_rows[cache_key] = verdicts
             out.append(verdicts)
         return out
@@ -259,7 +295,7 @@ class GXOracle:
         GX's table-level verdict is a function of the frame's columns only, so records with the
         same key sequence share one GX call.
         """
-        cache_key = (_cfgs_key(cfgs), json.dumps(list(record)))
+        cache_key = (cfgs_key(cfgs), json.dumps(list(record)))
         cached = self._tables.get(cache_key)
         if cached is None:
             frame = pd.DataFrame([dict(record)], dtype=object)
@@ -272,24 +308,3 @@ class GXOracle:
                     cached[tag] = "pass" if result.success else "fail"
             self._tables[cache_key] = cached
         return cached
-
-
-def _cfgs_key(cfgs: Sequence[Mapping[str, Any]]) -> str:
-    """Cache key of a list of expectation configs (type, kwargs and meta, in order)."""
-    return repr([(c["type"], sorted(c["kwargs"].items()), sorted(c["meta"].items())) for c in cfgs])
-
-
-def _unexpected_rows(result: Any, n_rows: int) -> set[int]:
-    """Row positions GX lists as unexpected; raises when GX gave no per-row information."""
-    indices = result.result.get("unexpected_index_list")
-    if indices is None:
-        if result.success:
-            return set()
-        raise OracleError(
-            f"GX gave no unexpected_index_list for {result.expectation_config.type}: "
-            f"{result.result!r}"
-        )
-    rows = {int(i) for i in indices}
-    if any(not 0 <= i < n_rows for i in rows):
-        raise OracleError(f"GX listed rows {sorted(rows)} for a batch of {n_rows}")
-    return rows

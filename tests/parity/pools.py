@@ -4,21 +4,41 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import random
 from collections.abc import Sequence
 from typing import Any, Final
 
 __all__ = [
     "ANY",
+    "BOUNDS",
+    "CONTAINERS",
     "DATES",
+    "GEN_COLUMNS",
+    "GEN_TABLE_KEYS",
+    "JSON_SCHEMAS",
+    "JSON_TEXTS",
+    "NOT_JSON_TEXTS",
     "NUMBERS",
+    "PARITY_SEED",
+    "REGEXES",
     "ROW_COLUMNS",
+    "SET_VALUES",
+    "SMALL",
+    "STRFTIME_FORMATS",
     "STRINGS",
     "TABLE_KEYS",
+    "TYPE_NAMES",
+    "draw_gen_records",
     "draw_keyed_records",
     "draw_records",
+    "draw_table_records",
     "has_int_beyond_64_bits",
 ]
+
+PARITY_SEED: Final = int(os.environ.get("DQGATE_PARITY_SEED", "20240105"))
+"""The seed of every draw in the parity suite (hypothesis and the seeded pools); printed with
+every summary and mismatch report. Rerun a failure with ``DQGATE_PARITY_SEED=<seed>``."""
 
 NULLS: Final[tuple[Any, ...]] = (None, math.nan)
 
@@ -91,6 +111,80 @@ def draw_keyed_records(
     ]
 
 
+# --- columns of the generated (hypothesis) tests ------------------------------------------
+
+SMALL: Final[tuple[Any, ...]] = (
+    0, 1, 2, 3, -1, 1.0, 2.0, 0.5, 1.5, 2.5, True, False, 10, -0.0, 2**53 + 1, 10**20,
+)  # fmt: skip
+"""Few, colliding numbers: equal pairs, sums that hit, repeats within a record."""
+
+JSON_TEXTS: Final[tuple[Any, ...]] = (
+    '{"a": 1}', '{"a": "x"}', '{"a": 1.5, "b": [1]}', "{}", "[]", "[1, 2]", '["x", 1]', "1",
+    "-2.5", '"x"', '""', "null", "true", "NaN", "Infinity", "1e400", '  {"a": 2}  ', '{"b": 1}',
+    '{"a": null}', '{"a": 10, "extra": true}', "[1, 2, 3, 4]", '"abcd"',
+)  # fmt: skip
+"""JSON documents as strings (``json.loads`` accepts each)."""
+
+NOT_JSON_TEXTS: Final[tuple[Any, ...]] = ("{'a': 1}", "", '{"a": ', "abc", "[1,]")
+"""Strings that are not JSON: a JSON-schema check errors on them (ERR-poison)."""
+
+_MIXED_FOREIGN: Final[tuple[Any, ...]] = ("abc", "1", "", "2024-01-05", [1], {"k": 1}, [])
+"""The rare non-numbers of the ``mixed`` column."""
+
+GEN_COLUMNS: Final[dict[str, tuple[Any, ...]]] = {
+    "num": NULLS + NUMBERS,
+    "small": NULLS + SMALL,
+    "small2": NULLS + SMALL,
+    "text": NULLS + STRINGS + DATES,
+    "json": NULLS + JSON_TEXTS,  # plus NOT_JSON_TEXTS, rarely
+    "mixed": NULLS + SMALL + NUMBERS,  # plus _MIXED_FOREIGN, rarely
+    "x y": ANY,  # every kind of value, under a name DataFrame.query must backtick
+}
+"""The columns of generated records and their value pools.
+
+Values that make GX error for a whole batch are rare in the columns the generators pick for
+the checks they poison (few distinct, so isolating the erroring rows stays cheap); the ``x y``
+column and hand-drawn records bring every kind of value to every check.
+"""
+
+_RARE: Final[dict[str, tuple[tuple[Any, ...], float]]] = {
+    "json": (NOT_JSON_TEXTS, 0.03),
+    "mixed": (_MIXED_FOREIGN, 0.02),
+}
+
+GEN_TABLE_KEYS: Final[tuple[str, ...]] = ("a", "b", "c", "x y")
+
+
+def draw_gen_records(
+    rng: random.Random, n_records: int, *, missing_rate: float
+) -> list[dict[str, Any]]:
+    """Records over ``GEN_COLUMNS``; each key missing with ``missing_rate``."""
+    pools = list(GEN_COLUMNS.items())
+    records = []
+    for _ in range(n_records):
+        record = {}
+        for column, pool in pools:
+            if rng.random() < missing_rate:
+                continue
+            rare, rate = _RARE.get(column, ((), 0.0))
+            if rare and rng.random() < rate:
+                pool = rare
+            record[column] = copy.deepcopy(rng.choice(pool))
+        records.append(record)
+    return records
+
+
+def draw_table_records(rng: random.Random, n_records: int) -> list[dict[str, Any]]:
+    """Records whose key sets vary; one in five has its keys in reverse order."""
+    records = []
+    for _ in range(n_records):
+        keys = [k for k in GEN_TABLE_KEYS if rng.random() < 0.5]
+        if rng.random() < 0.2:
+            keys.reverse()
+        records.append({k: copy.deepcopy(rng.choice(ANY)) for k in keys})
+    return records
+
+
 def has_int_beyond_64_bits(value: Any) -> bool:
     """True if ``value`` holds (at any depth) an int outside [-2**63, 2**64), e.g. 10**20."""
     if isinstance(value, dict):
@@ -98,3 +192,43 @@ def has_int_beyond_64_bits(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_int_beyond_64_bits(v) for v in value)
     return type(value) is int and not -(2**63) <= value < 2**64
+
+
+# --- kwargs of the generated expectation configs ------------------------------------------
+
+BOUNDS: Final[tuple[Any, ...]] = (
+    0, 1, 2, 3, 5, 10, -1, -2.5, 0.5, 1.5, 9.99, 100, 1e10, 2**53, -math.inf, math.inf,
+)  # fmt: skip
+SET_VALUES: Final[tuple[Any, ...]] = (
+    *SMALL, None, "", "abc", "1", "2024-01-05", "é", "null", '{"a": 1}', "[]", 1e10, 5,
+)  # fmt: skip
+REGEXES: Final[tuple[str, ...]] = (
+    r"^\d+$", r"abc$", r"^[a-z]+$", r"é|日", r"^1", r"\.", r"^$", r"(?i)^true$", r"^\s*$",
+    r"'", r"^\w+$", r"(?m)^c$", r"abc\Z", r"(?a)^\d+$", r"^.$", r"^-?\d+\.\d+$", r"e",
+    r"\n", r"[^\x00-\x7f]", r"^\[", r"(?i)none|nan", r"\.0$", r"^\{", r"\d{4}-\d{2}",
+    r"(?s)^.*$", r"^(?!abc)", r"\bx\b", r"^[-+]?\d*\.?\d+(e[-+]?\d+)?$",
+)  # fmt: skip
+STRFTIME_FORMATS: Final[tuple[str, ...]] = (
+    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y%m%d", "%Y",
+    "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+    "%Y%%%m", "%b %d %Y", "%d %b %Y", "%A", "%y", "%j", "%Y-%m-%d %H:%M:%S",
+)  # fmt: skip
+TYPE_NAMES: Final[tuple[str, ...]] = (
+    "int", "float", "str", "bool", "list", "dict", "long", "bytes", "complex", "object",
+    "object_", "O", "int64", "int32", "float64", "bool_", "str_", "string_types", "none",
+    "unicode", "datetime64",
+)  # fmt: skip
+JSON_SCHEMAS: Final[tuple[dict[str, Any], ...]] = (
+    {},
+    {"type": "object"},
+    {"type": "array", "items": {"type": "number"}},
+    {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+    {"type": "object", "properties": {"a": {"type": ["string", "null"]}}},
+    {"type": "object", "additionalProperties": False, "properties": {"a": {}, "b": {}}},
+    {"type": "string", "maxLength": 3},
+    {"enum": [1, "x", None, True]},
+    {"type": "number", "minimum": 0},
+    {"type": "array", "minItems": 2, "maxItems": 3},
+    {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^a"}]},
+    {"not": {"type": "object"}},
+)

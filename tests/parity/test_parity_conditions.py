@@ -30,6 +30,7 @@ def test_conditioned_verdicts_match_gx(gx_oracle: GXOracle, parity_seed: int) ->
         list(ROW_COLUMNS),
         seed=parity_seed,
         suite_name="parity-conditions",
+        check_bytes=True,
     )
     print(f"\n{run.summary()}")
     assert sum(run.compared.values()) == N_RECORDS * len(CONDITION_CASES)

@@ -31,7 +31,9 @@ def _check(
     columns: list[str],
     seed: int,
 ) -> None:
-    run = compare_with_gx(oracle, cfgs, records, columns, seed=seed, suite_name=f"parity-{case}")
+    run = compare_with_gx(
+        oracle, cfgs, records, columns, seed=seed, suite_name=f"parity-{case}", check_bytes=True
+    )
     print(f"\n{run.summary()}")
     assert run.records[case] >= MIN_RECORDS, run.summary()
     assert run.compared[case] >= MIN_RECORDS, run.summary()
