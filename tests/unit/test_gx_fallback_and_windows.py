@@ -143,3 +143,31 @@ def test_time_window_closes_on_tick() -> None:
     now[0] = 6.0
     suite.windows.tick()
     assert [r.records for r in suite.windows.drain()] == [1]
+
+
+class _RaisingBatch:
+    """Stands in for GX's batch definition: ``validate`` raises with a record value inside."""
+
+    def get_batch(self, batch_parameters: dict[str, Any]) -> _RaisingBatch:
+        return self
+
+    def validate(self, suite: Any, result_format: Any) -> Any:
+        raise RuntimeError("'<' not supported for value SECRET-4711")
+
+
+def test_engine_reports_every_expectation_as_errored_when_gx_raises() -> None:
+    """GX raising out of validate() becomes an error result per expectation, values withheld."""
+    from dqgate.suites.gx_engine import GxEngine
+
+    engine = GxEngine()
+    suite = engine.register(
+        [
+            ("a", {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}),
+            ("b", {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "x"}}),
+        ]
+    )
+    engine._batch = _RaisingBatch()
+    results = engine.validate(suite, [{"x": 1}], ["x"])
+    assert sorted(r.key for r in results) == ["a", "b"]
+    assert all(not r.success and r.error for r in results)
+    assert all("RuntimeError" in str(r.error) and "SECRET" not in str(r.error) for r in results)

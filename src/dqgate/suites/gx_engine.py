@@ -49,6 +49,27 @@ def _error_message(result: Any) -> str | None:
     return None
 
 
+def _raised(suite: Any, exc: Exception) -> list[GxResult]:
+    """Every expectation of ``suite`` as errored when GX raised instead of reporting.
+
+    GX does not say which expectation raised, so all of them are marked: the fallback then
+    re-runs each alone (and bisects), the windows report the error. Only the exception's
+    class is kept: GX's messages may quote record values.
+    """
+    message = f"GX raised {type(exc).__name__} while validating"
+    return [
+        GxResult(
+            key=str((e.meta or {}).get(KEY)),
+            success=False,
+            unexpected_index_list=(),
+            observed_value=None,
+            unexpected_percent=None,
+            error=message,
+        )
+        for e in suite.expectations
+    ]
+
+
 class GxEngine:
     """A process-wide GX validator for micro-batches. Calls are serialised by a lock."""
 
@@ -100,9 +121,12 @@ class GxEngine:
             else pd.DataFrame(list(records), dtype=object)
         )
         with self._lock:
-            outcome = self._batch.get_batch(batch_parameters={"dataframe": frame}).validate(
-                suite, result_format=RESULT_FORMAT
-            )
+            try:
+                outcome = self._batch.get_batch(batch_parameters={"dataframe": frame}).validate(
+                    suite, result_format=RESULT_FORMAT
+                )
+            except Exception as exc:  # GX lets some metric errors escape validate()
+                return _raised(suite, exc)
         results = []
         for r in outcome.results:
             body = r.result or {}
