@@ -203,6 +203,10 @@ class GateConfig:
     """Records in the sliding window behind dqgate_field_missing_ratio and friends."""
     redact: tuple[str, ...] = ()
     """Record fields the quarantine commands mask when they show values."""
+    quarantine_values: bool = False
+    """Opt-in: quarantined records carry ``dqgate.values`` (failing values, redacted)."""
+    quarantine_values_max_bytes: int = 256
+    """A failing value longer than this (as JSON) is replaced by its size in the header."""
     window_records: int = 10_000
     """Window expectations and mostly ratios close a tumbling window after this many records..."""
     window_seconds: float = 60.0
@@ -225,6 +229,8 @@ _TOP_SCALARS: Final = {
     "metrics_window_records": "int",
     "window_records": "int",
     "window_seconds": "float",
+    "quarantine_values": "bool",
+    "quarantine_values_max_bytes": "int",
 }
 _SECTIONS: Final[dict[str, dict[str, str]]] = {
     "kafka": {
@@ -377,6 +383,10 @@ def build_config(
         http=_http(values),
         metrics_window_records=_int(values, "metrics_window_records", default=10_000, minimum=1),
         redact=_names(values, "redact"),
+        quarantine_values=_bool(values, "quarantine_values", default=False),
+        quarantine_values_max_bytes=_int(
+            values, "quarantine_values_max_bytes", default=256, minimum=16
+        ),
         window_records=_int(values, "window_records", default=10_000, minimum=1),
         window_seconds=_float(values, "window_seconds", default=60.0, minimum=0.1),
         origin=origin,

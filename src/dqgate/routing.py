@@ -28,6 +28,13 @@ Quarantined records also carry:
 ``dqgate.gate.version``     version of the dqgate that quarantined the record
 ``dqgate.quarantined_at``   when, ISO 8601 UTC with milliseconds (``...T12:00:00.000Z``)
 =========================== =============================================================
+
+Only when the gate is configured with ``quarantine_values: true`` (off by default):
+
+=========================== =============================================================
+``dqgate.values``           JSON object: the failing columns' values, with the configured
+                            redaction applied (see :mod:`dqgate.gate.values`)
+=========================== =============================================================
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ __all__ = [
     "STAGE",
     "SUITE",
     "SUITE_HASH",
+    "VALUES",
     "Header",
     "OutputRecord",
     "RouteTarget",
@@ -78,6 +86,7 @@ REASONS: Final = "dqgate.reasons"
 FAILURES: Final = "dqgate.failures"
 GATE_VERSION: Final = "dqgate.gate.version"
 QUARANTINED_AT: Final = "dqgate.quarantined_at"
+VALUES: Final = "dqgate.values"
 
 LINEAGE_HEADERS: Final = (SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET, SOURCE_TIMESTAMP)
 """Headers on every output record (clean and quarantine)."""
@@ -152,8 +161,12 @@ def route(
     target: RouteTarget,
     *,
     now_ms: int | None = None,
+    values: bytes | None = None,
 ) -> OutputRecord:
-    """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time)."""
+    """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time).
+
+    ``values``: the opt-in ``dqgate.values`` header of a quarantined record (None: none).
+    """
     added: list[Header] = [
         (SOURCE_TOPIC, record.topic.encode("utf-8")),
         (SOURCE_PARTITION, b"%d" % record.partition),
@@ -164,6 +177,8 @@ def route(
     quarantined = verdict.outcome is not Outcome.PASS
     if quarantined:
         added += _quarantine_headers(verdict, target, now_ms)
+        if values is not None:
+            added.append((VALUES, values))
     headers = record.headers
     if not headers:
         merged = tuple(added)

@@ -6,6 +6,7 @@ fixtures' teardown. Every test uses fresh topics and a fresh consumer group.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import Counter
@@ -21,6 +22,7 @@ from dqgate.gate.audit import OutputReader, SourceOffset, end_offsets
 from dqgate.gate.feed import FeedRecord, produce
 from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import run_sync
+from dqgate.quarantine.redact import MASK
 from dqgate.routing import (
     FAILURES,
     LINEAGE_HEADERS,
@@ -29,6 +31,7 @@ from dqgate.routing import (
     SOURCE_TIMESTAMP,
     STAGE,
     SUITE,
+    VALUES,
 )
 
 pytestmark = pytest.mark.integration
@@ -282,6 +285,43 @@ def test_one_worker_runs_several_routes(
             if line.startswith("dqgate_records_total{") and f'route="{route}"' in line
         )
         assert counted >= total
+
+
+def test_opted_in_values_header_shows_failing_values_with_redaction(
+    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+) -> None:
+    """quarantine_values: true adds dqgate.values (failing columns only, redact applied)."""
+    source = new_topic(partitions=2)
+    records = list(generate(2_000, seed=11, defect_rate=0.3))
+    run_sync(produce(options(kafka_bootstrap), source, feed_of(records)))
+    config = gate_yaml(
+        tmp_path / "gate.yaml", kafka_bootstrap, source,
+        quarantine_values=True, redact=["birth_date"],
+    )  # fmt: skip
+    worker = workers(config)
+    worker.wait_ready()
+    reader = read_all(kafka_bootstrap, source)
+    shown = masked = absent = 0
+    for out in reader.records:
+        if not out.topic.endswith(".quarantine") or out.header(STAGE) != b"validate":
+            continue
+        document = json.loads(out.value or b"")
+        failing = [c for f in json.loads(out.header(FAILURES) or b"[]") for c in _columns(f)]
+        expected = {c: MASK if c == "birth_date" else document[c] for c in failing if c in document}
+        if not expected:  # every failing field is missing from the record: nothing to show
+            assert out.header(VALUES) is None
+            absent += 1
+            continue
+        assert [n for n, _ in out.headers[1:]] == [*QUARANTINE_HEADERS, VALUES]
+        assert json.loads(out.header(VALUES) or b"null") == expected
+        shown += len(expected)
+        masked += "birth_date" in expected
+    assert shown > 100 and masked > 0 and absent > 0, (shown, masked, absent)
+
+
+def _columns(failure: dict[str, Any]) -> list[str]:
+    column = failure["column"]
+    return column if isinstance(column, list) else [] if column is None else [column]
 
 
 def test_missing_source_topic_fails_at_start_with_exit_code_2(

@@ -181,3 +181,16 @@ def test_csv_has_a_heading_and_one_row_per_record() -> None:
     assert len(rows) == 1 and rows[0]["value_redacted"] == "true"
     assert SECRET_NAME not in stream.getvalue()
     assert json.loads(rows[0]["value"])["person_name"] == MASK
+
+
+def test_the_values_header_is_redacted_again_with_the_command_line_fields() -> None:
+    """dqgate.values (already redacted by the gate) is masked like a value by the CLI too."""
+    from dqgate.routing import VALUES
+
+    redactor = Redactor.of(["name"])
+    ((_, shown),) = redactor.headers([(VALUES, b'{"name":"Jane","age":5}')])
+    assert shown.redacted and shown.data == b'{"name":"[redacted]","age":5}'
+    ((_, whole),) = redactor.headers([(VALUES, b"not json")])
+    assert whole.masked and whole.data is None
+    ((_, other),) = redactor.headers([("dqgate.reasons", b"name")])
+    assert other.data == b"name"

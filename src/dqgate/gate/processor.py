@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from dqgate.errors import DeliveryError
 from dqgate.gate.circuit import CircuitBreaker
+from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.routing import OutputRecord, RouteTarget, SourceRecord, route
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
@@ -108,12 +109,14 @@ class RouteProcessor:
         send: SendFn,
         metrics: GateMetrics,
         breaker: CircuitBreaker,
+        values: ValuesHeader | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.route_name = route_name
         self.suite = suite
         self.target = target
         self.breaker = breaker
+        self._values = values
         self._send = send
         self._metrics = metrics
         self._clock_ms = clock_ms
@@ -138,7 +141,8 @@ class RouteProcessor:
         validation_s = time.perf_counter() - started_s
         now_ms = self._clock_ms()
         outputs = [
-            route(r, v, self.target, now_ms=now_ms) for r, v in zip(records, verdicts, strict=True)
+            route(r, v, self.target, now_ms=now_ms, values=self._values_of(r, v))
+            for r, v in zip(records, verdicts, strict=True)
         ]
         futures: list[Awaitable[Any]] = []
         for record, output in zip(records, outputs, strict=True):
@@ -177,6 +181,12 @@ class RouteProcessor:
             self.route_name, len(records), quarantined, records[0].where, records[-1].where,
         )  # fmt: skip
         return BatchResult(routed=len(records), quarantined=quarantined, tripped=tripped)
+
+    def _values_of(self, record: SourceRecord, verdict: Verdict) -> bytes | None:
+        """The opt-in ``dqgate.values`` header of a quarantined record (None: off or none)."""
+        if self._values is None or verdict.outcome is Outcome.PASS:
+            return None
+        return self._values.encode(record.value, verdict)
 
     def evaluate(self, records: Sequence[SourceRecord]) -> list[Verdict]:
         """Verdicts for ``records``; a record whose evaluation raises gets an error verdict."""

@@ -36,7 +36,9 @@ from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.http import HttpService
 from dqgate.gate.processor import PassThrough, RouteProcessor
 from dqgate.gate.topics import prepare_topics
+from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
+from dqgate.quarantine.redact import Redactor
 from dqgate.routing import RouteTarget
 
 __all__ = ["EXIT_SHUTDOWN_TIMEOUT", "fatal", "run_gate"]
@@ -99,6 +101,20 @@ def run_gate(
             assert runtime is not None
             return await runtime.send(output)
 
+        values = (
+            ValuesHeader(
+                redactor=Redactor.of(config.redact),
+                max_value_bytes=config.quarantine_values_max_bytes,
+            )
+            if config.quarantine_values
+            else None
+        )
+        if values is not None:
+            log.warning(
+                "quarantine_values is on: quarantined records carry the failing values in "
+                "the dqgate.values header (redacted fields: %s)",
+                ", ".join(config.redact) or "none",
+            )
         for route in config.routes:
             suite = suites[route.name]
             processors[route.name] = RouteProcessor(
@@ -113,6 +129,7 @@ def run_gate(
                 send=send,
                 metrics=metrics,
                 breaker=CircuitBreaker(route.circuit_breaker),
+                values=values,
             )
         runtime = GateRuntime(
             config=config, processors=processors, metrics=metrics, fatal=fatal, datadir=datadir
@@ -140,6 +157,20 @@ def run_gate(
             redirect_stdouts=False,
             shutdown_timeout_s=config.shutdown_timeout_s,
         )
+        values = (
+            ValuesHeader(
+                redactor=Redactor.of(config.redact),
+                max_value_bytes=config.quarantine_values_max_bytes,
+            )
+            if config.quarantine_values
+            else None
+        )
+        if values is not None:
+            log.warning(
+                "quarantine_values is on: quarantined records carry the failing values in "
+                "the dqgate.values header (redacted fields: %s)",
+                ", ".join(config.redact) or "none",
+            )
         for route in config.routes:
             suite = suites[route.name]
             mode = "" if route.validate else " PASS-THROUGH, validation off"

@@ -11,7 +11,9 @@ The fields come from the gate configuration (``redact: [person_name, id_number]`
   object's values, a CSV line), so only its size is shown;
 - a key that is a JSON object is field-redacted like a value; other keys are shown
   (keys are identifiers operators need, and never field-named data);
-- a non-dqgate header whose name is a redacted field is masked.
+- a non-dqgate header whose name is a redacted field is masked;
+- the opt-in ``dqgate.values`` header (the failing columns' values, already redacted by
+  the gate with its own list) is redacted again like a value, with this list.
 
 ``--reveal`` turns all of it off and is logged as a WARNING on stderr naming the user,
 the host, the command and the topic (never values), whatever ``--log-level`` says. With
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from dqgate.quarantine.envelope import DQGATE_HEADER_PREFIX
-from dqgate.routing import Header
+from dqgate.routing import VALUES, Header
 
 __all__ = ["MASK", "Redactor", "Shown", "configured_fields", "log_reveal"]
 
@@ -111,9 +113,12 @@ class Redactor:
         return self._redacted(raw, document)
 
     def headers(self, headers: Iterable[Header]) -> tuple[tuple[str, Shown], ...]:
-        """Headers as they may be shown; dqgate's own never hold record values."""
+        """Headers as they may be shown; dqgate's own hold no values but ``dqgate.values``."""
         out = []
         for name, raw in headers:
+            if name == VALUES:  # the opt-in failing values: a JSON object of fields
+                out.append((name, self.value(raw)))
+                continue
             size = 0 if raw is None else len(raw)
             hidden = (
                 self.active
@@ -134,6 +139,10 @@ class Redactor:
         if not changed:
             return Shown(data=raw, size=len(raw))
         return Shown(data=_dumps(masked), redacted=True, size=len(raw))
+
+    def walk(self, node: Any) -> Any:
+        """``node`` (a decoded JSON value) with redacted members masked at any depth."""
+        return self._walk(node)[0]
 
     def _walk(self, node: Any) -> tuple[Any, bool]:
         if isinstance(node, dict):

@@ -16,6 +16,7 @@ from typing import Any, Final
 from dqgate.quarantine.envelope import QuarantinedRecord
 from dqgate.quarantine.redact import Redactor, Shown
 from dqgate.quarantine.selection import format_ms
+from dqgate.routing import VALUES
 
 __all__ = ["cut", "format_record", "safe_text", "table", "terminal_width"]
 
@@ -85,6 +86,10 @@ def format_record(
         lines.append(cut(f"  unreadable headers: {', '.join(record.problems)}", width))
     lines.append(cut(f"  {'key':<{_LABEL}}{_shown(redactor.key(record.key))}", width))
     lines.append(cut(f"  {'value':<{_LABEL}}{_shown(redactor.value(record.value))}", width))
+    values = record.header(VALUES)
+    if values is not None:
+        ((_, shown),) = redactor.headers([(VALUES, values)])
+        lines.append(cut(f"  {'failing':<{_LABEL}}{_shown(shown)}", width))
     for name, header in redactor.headers(record.user_headers):
         lines.append(
             cut(f"  {'header':<{_LABEL}}{safe_text(name.encode())}: {_shown(header)}", width)
