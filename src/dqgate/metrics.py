@@ -44,6 +44,7 @@ import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from operator import attrgetter
 from typing import Any, Final, Protocol
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_WINDOW_RECORDS",
     "GateMetrics",
     "PartitionOffsets",
+    "Progress",
     "column_label",
 ]
 
@@ -115,6 +117,20 @@ def _gate_version() -> str:
         return version("dqgate")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0+unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    """What the worker has done lately (for /readyz)."""
+
+    routed_next: Mapping[tuple[str, int], int]
+    """(route, partition) -> the offset after the last routed record."""
+    last_commit_age_s: float
+    """Since the last successful commit (since the start when there was none)."""
+    last_routed_age_s: Mapping[str, float]
+    """route -> since its last routed batch (absent: never)."""
+    started_age_s: float
+    """Since the worker started."""
 
 
 class GateMetrics:
@@ -222,6 +238,8 @@ class GateMetrics:
         self._routed_next: dict[tuple[str, int], int] = {}
         self._partitions: PartitionOffsets | None = None
         self._last_commit_s = time.monotonic()
+        self._started_s = self._last_commit_s
+        self._last_routed_s: dict[str, float] = {}
         r.register(_ScrapeCollector(self))
 
     def declare_route(self, route: str, suite: Any = None) -> None:
@@ -263,6 +281,17 @@ class GateMetrics:
     def record_commit(self) -> None:
         """The worker committed source offsets just now."""
         self._last_commit_s = time.monotonic()
+
+    def progress(self) -> Progress:
+        """Routed positions and how long ago the worker committed and routed (for /readyz)."""
+        now = time.monotonic()
+        with self._lock:
+            return Progress(
+                routed_next=dict(self._routed_next),
+                last_commit_age_s=now - self._last_commit_s,
+                last_routed_age_s={r: now - t for r, t in self._last_routed_s.items()},
+                started_age_s=now - self._started_s,
+            )
 
     def observe(
         self,
@@ -306,6 +335,7 @@ class GateMetrics:
         if records:
             self._observe_records(route, verdicts, records)
         with self._lock:
+            self._last_routed_s[route] = time.monotonic()
             window = self._windows.get(route)
             if window is None:
                 window = QualityWindow(RouteShape(route=route), self.window_records)

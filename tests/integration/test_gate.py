@@ -277,6 +277,8 @@ def test_one_worker_runs_several_routes(
     worker.wait_ready()
     for n, source in enumerate(sources):
         assert len(read_all(kafka_bootstrap, source).seen) == 1_000 * (n + 1)
+    status = worker.status()
+    assert status["ready"] is True and status["not_ready"] == [], status
     metrics = worker.metrics()
     for route, total in (("incidents", 1_000), ("second", 2_000)):
         counted = sum(

@@ -21,6 +21,7 @@ from dqgate.config import GateConfig
 from dqgate.errors import DeliveryError
 from dqgate.gate.connection import faust_options
 from dqgate.gate.processor import AckGuard, RouteProcessor
+from dqgate.gate.readiness import Readiness, assess, stall_limit_s
 from dqgate.metrics import GateMetrics
 from dqgate.routing import OutputRecord, SourceRecord
 
@@ -163,8 +164,26 @@ class GateRuntime:
 
     @property
     def ready(self) -> bool:
-        """True once partitions were assigned and no rebalance is in progress."""
-        return self.assigned_once and not self.app.rebalancing
+        """True while the worker consumes and commits (see :mod:`dqgate.gate.readiness`)."""
+        return self.readiness().ready
+
+    def readiness(self) -> Readiness:
+        """Ready, or why not: assigned, committing what it routed, consuming what waits."""
+        if not self.assigned_once or self.app.rebalancing:
+            partitions = []
+        else:
+            try:
+                partitions = self.partition_offsets()
+            except Exception:  # consumer restarting: judged on assignment alone
+                partitions = []
+        return assess(
+            assigned=self.assigned_once,
+            rebalancing=bool(self.app.rebalancing),
+            partitions=partitions,
+            progress=self.metrics.progress(),
+            paused_routes={n for n, p in self.processors.items() if p.breaker.status().paused},
+            stall_s=stall_limit_s(self.config.commit_interval_s),
+        )
 
     async def _on_assigned(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         # A new assignment un-pauses every partition; a paused route pauses again after
@@ -299,8 +318,10 @@ class GateRuntime:
                 partitions.setdefault(tp.topic, []).append(tp.partition)
         except Exception:  # consumer not started yet
             pass
+        readiness = self.readiness()
         return {
-            "ready": self.ready,
+            "ready": readiness.ready,
+            "not_ready": list(readiness.reasons),
             "refused_acks": self.guard.refused,
             "partitions": {t: sorted(p) for t, p in sorted(partitions.items())},
             "routes": routes,

@@ -7,7 +7,8 @@ With ``http.tls_certfile`` / ``http.tls_keyfile`` it serves HTTPS only (TLS 1.2+
 =============================== =========================================================
 ``GET /metrics``                Prometheus text format of the gate's registry
 ``GET /healthz``                200 while the worker's event loop runs, with route states
-``GET /readyz``                 200 once partitions are assigned and no rebalance runs
+``GET /readyz``                 200 while consuming and committing (:mod:`dqgate.gate.readiness`),
+                                503 with the reasons otherwise
 ``POST /routes/<route>/resume`` close the route's circuit breaker and fetch again
 =============================== =========================================================
 """
