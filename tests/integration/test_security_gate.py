@@ -3,6 +3,9 @@ SCRAM over TLS and client certificates, a refused password reported at once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -200,3 +203,29 @@ def test_wrong_password_is_an_authentication_error_within_seconds(
     assert "wrong-password-31337" not in worker.log_path.read_text(encoding="utf-8")
     # The start itself (suite compilation, GX import) takes seconds; no connection retries.
     assert time.monotonic() - started < 45
+
+
+@pytest.mark.parametrize("command", ["ls", "show"])
+def test_quarantine_cli_wrong_password_says_authentication_failed(
+    secure_broker: SecureBroker, tmp_path: Path, command: str
+) -> None:
+    """`dqgate quarantine` with a refused password exits 2 naming the cause, not the secret."""
+    route = SecureRoute(secure_broker)
+    config = route.config(tmp_path / "reader.yaml", "SASL_SSL")
+    args = (
+        ["--config", str(config)]
+        if command == "ls"
+        else [route.quarantine, "--config", str(config)]
+    )
+    env = {**os.environ, "DQGATE_KAFKA_SASL_PASSWORD": "wrong-password-27182"}
+    started = time.monotonic()
+    cli = [sys.executable, "-m", "dqgate.cli.main", "--log-level", "DEBUG", "quarantine"]
+    done = subprocess.run(
+        [*cli, command, *args], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "authentication failed" in output and f"user '{GATE_USER}'" in output, output
+    assert "Unable to bootstrap" not in output.splitlines()[-1]
+    assert "wrong-password-27182" not in output
+    assert time.monotonic() - started < 30

@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ProbeResult", "probe_connection"]
+from dqgate.errors import ConfigError, DQGateError, GateError
+
+__all__ = ["ProbeResult", "connection_error", "probe_connection"]
 
 _CONNECTION_KEYS = (
     "client_id",
@@ -116,6 +118,25 @@ async def probe_connection(
         problem=f"cannot reach Kafka over {protocol}: {'; '.join(reasons)}; check "
         "kafka.bootstrap_servers and kafka.security_protocol"
     )
+
+
+async def connection_error(
+    options: Mapping[str, Any], exc: BaseException, *, timeout_s: float = 10.0
+) -> DQGateError:
+    """The error to raise after an aiokafka client failed to connect with ``options``.
+
+    aiokafka only says ``Unable to bootstrap``; a probe finds the cause. Refused
+    credentials or TLS settings are a :class:`ConfigError` (retrying cannot help); an
+    unreachable cluster is a retriable :class:`GateError`.
+    """
+    servers = options.get("bootstrap_servers") or ()
+    if isinstance(servers, str):
+        servers = servers.split(",")
+    probe = await probe_connection([str(s).strip() for s in servers], options, timeout_s=timeout_s)
+    if probe.refused:
+        return ConfigError(f"cannot connect to Kafka: {probe.problem}")
+    detail = probe.problem or f"{type(exc).__name__}: {_first_line(exc)}"
+    return GateError(f"cannot reach Kafka: {detail}", retriable=True)
 
 
 def _refused(problem: str) -> ProbeResult:

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from dqgate.errors import ConfigError, GateError
+from dqgate.kafka.probe import connection_error
 from dqgate.quarantine.envelope import QuarantinedRecord, from_message
 from dqgate.quarantine.selection import Selection
 
@@ -76,7 +77,7 @@ async def topic_partitions(options: Mapping[str, Any], topic: str) -> list[int]:
         await admin.start()
         described = await admin.describe_topics(None)  # all: naming one may auto-create it
     except (KafkaError, OSError) as exc:
-        raise GateError(f"cannot reach Kafka: {type(exc).__name__}: {exc}", retriable=True) from exc
+        raise await connection_error(options, exc) from exc
     finally:
         await admin.close()
     for entry in described:
@@ -136,9 +137,7 @@ class QuarantineReader:
             await self._consumer.start()
             await asyncio.sleep(0)  # let aiokafka's no-group task start, or stop() raises
         except (KafkaError, OSError) as exc:
-            raise GateError(
-                f"cannot reach Kafka: {type(exc).__name__}: {exc}", retriable=True
-            ) from exc
+            raise await connection_error(self._options, exc) from exc
         return self
 
     async def __aexit__(

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dqgate.errors import GateError
+from dqgate.kafka.probe import connection_error
 from dqgate.quarantine.selection import format_ms
 
 __all__ = ["TopicSummary", "summarise_topics"]
@@ -85,7 +85,7 @@ async def summarise_topics(
         )
         sizes = await partition_sizes(options, parts)
     except (KafkaError, OSError) as exc:
-        raise GateError(f"cannot reach Kafka: {type(exc).__name__}: {exc}", retriable=True) from exc
+        raise await connection_error(options, exc) from exc
     finally:
         await consumer.stop()
         await admin.close()
