@@ -106,6 +106,19 @@ def add_run(demo_sub: SubParsers) -> None:
         default=900.0,
         help="give up when not every record is routed by then (900)",
     )
+    p.add_argument(
+        "--secure",
+        nargs="?",
+        const="SASL_SSL",
+        choices=("SASL_SSL", "SASL_PLAINTEXT", "SSL"),
+        default=None,
+        metavar="PROTOCOL",
+        help=(
+            "run the gate, the producer and the operator as least-privileged principals "
+            "over SASL_SSL (the default), SASL_PLAINTEXT (SCRAM-SHA-512) or SSL (client "
+            "certificates), with the broker's StandardAuthorizer (needs openssl)"
+        ),
+    )
     p.set_defaults(handler=_run_demo)
 
 
@@ -113,7 +126,12 @@ def _run_demo(args: argparse.Namespace) -> int:
     from dqgate.gate.demo import run_demo
 
     return run_demo(
-        args.count, args.seed, args.keep_running, data_dir=args.data_dir, timeout_s=args.timeout_s
+        args.count,
+        args.seed,
+        args.keep_running,
+        data_dir=args.data_dir,
+        timeout_s=args.timeout_s,
+        secure=args.secure,
     )
 
 

@@ -27,6 +27,7 @@ __all__ = ["DEMO_SOURCE", "run_demo"]
 DEMO_SOURCE = "incidents"
 DEMO_PARTITIONS = 3
 _ROUTE = "incidents"
+_GROUP = "dqgate-demo"
 
 
 def run_demo(
@@ -38,8 +39,13 @@ def run_demo(
     suite: Path | None = None,
     out: TextIO | None = None,
     timeout_s: float = 900.0,
+    secure: str | None = None,
 ) -> int:
-    """Run the demo end to end; returns 0 when every record was routed, else 1."""
+    """Run the demo end to end; returns 0 when every record was routed, else 1.
+
+    ``secure``: SASL_SSL, SASL_PLAINTEXT or SSL runs every client as a least-privileged
+    principal over that protocol (:mod:`dqgate.gate.demo_secure`).
+    """
     from dqgate.kafka import BrokerConfig, broker_status, start_broker, stop_broker
     from dqgate.kafka.jars import project_root
 
@@ -54,21 +60,54 @@ def run_demo(
             f"first (Ctrl-C), or `dqgate kafka stop` with that data dir"
         )
     say = _printer(stream)
+    security = None
+    if secure is not None:
+        from dqgate.gate.demo_secure import SecureDemo
+
+        security = SecureDemo.create(data.with_name(f"{data.name}-secrets"), secure)
+        say(f"secured demo over {secure}: CA, certificates and passwords in {security.directory}")
     say(f"starting the local Kafka broker in {data} ...")
-    handle = start_broker(BrokerConfig(data_dir=data))
+    handle = start_broker(
+        security.broker_config(data) if security is not None else BrokerConfig(data_dir=data)
+    )
     worker = None
     try:
-        options = {"bootstrap_servers": handle.bootstrap}
         topics = (DEMO_SOURCE, f"{DEMO_SOURCE}.clean", f"{DEMO_SOURCE}.quarantine")
         asyncio.run(_create_topics(handle.bootstrap, topics))
         say(f"broker {handle.bootstrap}; topics {', '.join(topics)}")
-        config = _write_config(data / "gate.yaml", handle.bootstrap, suite_path)
+        plain = {"bootstrap_servers": handle.bootstrap}
+        config = _write_config(data / "gate.yaml", plain, suite_path)
+        options = feed_options = plain
+        operator = config
+        if security is not None:
+            from dqgate.gate.demo_secure import ADMIN, GATE, OPERATOR, PRODUCER, client_options
+            from dqgate.kafka import create_acls
+
+            acls = security.acls(
+                source=DEMO_SOURCE, outputs=topics[1:], quarantine=topics[2], group=_GROUP
+            )
+            asyncio.run(create_acls(handle.bootstrap, acls))
+            say(f"ACLs: {GATE} reads {DEMO_SOURCE} and writes its outputs, {PRODUCER} "
+                f"writes {DEMO_SOURCE}, {OPERATOR} reads {topics[2]}")  # fmt: skip
+            sections = {u: security.kafka_section(handle, u) for u in (GATE, PRODUCER, ADMIN)}
+            config = _write_config(data / "gate.yaml", sections[GATE], suite_path)
+            feed_options = client_options(
+                _write_config(data / "producer.yaml", sections[PRODUCER], suite_path)
+            )
+            options = client_options(
+                _write_config(data / "admin.yaml", sections[ADMIN], suite_path)
+            )
+            operator = _write_config(
+                data / "operator.yaml", security.kafka_section(handle, OPERATOR), suite_path
+            )
+            say(f"gate, producer and operator connect over {secure} to "
+                f"{sections[GATE]['bootstrap_servers']}")  # fmt: skip
         from dqgate.gate.process import start_worker
 
         worker = start_worker(["--config", str(config)], log_path=data / "gate.log")
         url = worker.wait_ready()
         say(f"gate worker pid {worker.pid} ready (log: {data / 'gate.log'})")
-        summary = asyncio.run(_feed_and_wait(options, count, seed, timeout_s, say))
+        summary = asyncio.run(_feed_and_wait(feed_options, options, count, seed, timeout_s, say))
         if summary is None:
             say(f"not every record was routed within {timeout_s:.0f} s; see {data / 'gate.log'}")
             return 1
@@ -76,8 +115,8 @@ def run_demo(
         say(f"metrics: {url}/metrics   health: {url}/healthz")
         dqgate = _dqgate_command()
         say("look at the quarantine topic:")
-        say(f"  {dqgate} quarantine stats {DEMO_SOURCE}.quarantine --config {config}")
-        say(f"  {dqgate} quarantine show {DEMO_SOURCE}.quarantine --config {config} --limit 5")
+        say(f"  {dqgate} quarantine stats {DEMO_SOURCE}.quarantine --config {operator}")
+        say(f"  {dqgate} quarantine show {DEMO_SOURCE}.quarantine --config {operator} --limit 5")
         if not keep_running:
             say("  (everything stops now; keep the demo running to try them)")
         if keep_running:
@@ -99,10 +138,10 @@ async def _create_topics(bootstrap: str, topics: tuple[str, ...]) -> None:
         await create_topic(bootstrap, topic, partitions=DEMO_PARTITIONS)
 
 
-def _write_config(path: Path, bootstrap: str, suite: Path) -> Path:
+def _write_config(path: Path, kafka: Mapping[str, Any], suite: Path) -> Path:
     config = {
-        "kafka": {"bootstrap_servers": bootstrap},
-        "group_id": "dqgate-demo",
+        "kafka": dict(kafka),
+        "group_id": _GROUP,
         "routes": [
             {
                 "name": _ROUTE,
@@ -119,8 +158,14 @@ def _write_config(path: Path, bootstrap: str, suite: Path) -> Path:
 
 
 async def _feed_and_wait(
-    options: Mapping[str, Any], count: int, seed: int, timeout_s: float, say: Any
+    feed_options: Mapping[str, Any],
+    options: Mapping[str, Any],
+    count: int,
+    seed: int,
+    timeout_s: float,
+    say: Any,
 ) -> dict[str, Any] | None:
+    """Produce with ``feed_options``; count the outputs with ``options``."""
     from dqgate.demo.generator import DefectTally, generate
     from dqgate.gate.audit import OutputReader, end_offsets
     from dqgate.gate.feed import FeedRecord, produce
@@ -134,7 +179,7 @@ async def _feed_and_wait(
 
     started = time.monotonic()
     say(f"producing {count:,} generated incident reports (seed {seed}) ...")
-    await produce(options, DEMO_SOURCE, records())
+    await produce(feed_options, DEMO_SOURCE, records())
     say(f"produced in {time.monotonic() - started:.1f} s; waiting until all are routed ...")
     expected = await end_offsets(options, [DEMO_SOURCE])
     reader = OutputReader(
