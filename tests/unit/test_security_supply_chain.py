@@ -154,3 +154,48 @@ def test_audit_verdicts(
 ) -> None:
     """The audit fails on vulnerabilities not allow-listed (or expired), never passes silently."""
     assert _audit(tmp_path, deps, allow, *extra) == code
+
+
+def _site_with(tmp_path: Path, name: str, version: str) -> Path:
+    """A site-packages folder holding one installed distribution's metadata."""
+    site = tmp_path / "site"
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    return site
+
+
+def _pypi_project(tmp_path: Path, name: str, latest: str, vulns: list[dict[str, object]]) -> str:
+    """A file:// stand-in for PyPI's JSON API with one project page."""
+    page = tmp_path / "pypi" / name / "json"
+    page.parent.mkdir(parents=True)
+    page.write_text(json.dumps({"info": {"version": latest}, "vulnerabilities": vulns}))
+    return (tmp_path / "pypi").as_uri()
+
+
+@pytest.mark.parametrize(
+    ("latest", "vulns", "code"),
+    [
+        ("1.0", [], 0),
+        ("1.0", [{"id": "PYSEC-1", "fixed_in": ["1.1"], "withdrawn": None}], 1),
+        ("1.0", [{"id": "PYSEC-2", "fixed_in": [], "withdrawn": "2026-01-01"}], 0),
+        ("2.0", [], 3),
+    ],
+    ids=["latest-clean", "latest-vulnerable", "withdrawn", "not-latest"],
+)
+def test_audit_falls_back_to_the_project_json_for_the_latest_release(
+    tmp_path: Path, latest: str, vulns: list[dict[str, object]], code: int
+) -> None:
+    """Skipped by pip-audit: audited from PyPI's project page only when installed is latest."""
+    site = _site_with(tmp_path, "pkg", "1.0")
+    base = _pypi_project(tmp_path, "pkg", latest, vulns)
+    allowlist = tmp_path / "allow.txt"
+    allowlist.write_text("", encoding="utf-8")
+    command = [sys.executable, str(ROOT / "security" / "audit.py")]
+    command += ["--pip-audit", str(_fake_pip_audit(tmp_path, SKIPPED))]
+    command += ["--site-packages", str(site), "--allowlist", str(allowlist)]
+    command += ["--pypi-json-url", base]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == code, done.stdout + done.stderr
+    if code == 1:
+        assert "PYSEC-1" in done.stdout
