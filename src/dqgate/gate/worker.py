@@ -157,20 +157,6 @@ def run_gate(
             redirect_stdouts=False,
             shutdown_timeout_s=config.shutdown_timeout_s,
         )
-        values = (
-            ValuesHeader(
-                redactor=Redactor.of(config.redact),
-                max_value_bytes=config.quarantine_values_max_bytes,
-            )
-            if config.quarantine_values
-            else None
-        )
-        if values is not None:
-            log.warning(
-                "quarantine_values is on: quarantined records carry the failing values in "
-                "the dqgate.values header (redacted fields: %s)",
-                ", ".join(config.redact) or "none",
-            )
         for route in config.routes:
             suite = suites[route.name]
             mode = "" if route.validate else " PASS-THROUGH, validation off"
