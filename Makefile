@@ -13,11 +13,23 @@ DEMO_ARGS ?=
 
 all: test
 
+## cargo on PATH, else rustup's default location.
+CARGO ?= $(or $(shell command -v cargo 2>/dev/null),$(wildcard $(HOME)/.cargo/bin/cargo))
+
 ## Installs pinned by constraints.txt (the tested versions; `make constraints` rewrites it).
-$(STAMP): pyproject.toml constraints.txt
+## The optional native accelerator (native/, Rust) is built when cargo is on PATH: maturin
+## pinned by constraints.txt, no build isolation (so that pin is what builds it).
+$(STAMP): pyproject.toml constraints.txt native/pyproject.toml native/Cargo.toml \
+          native/Cargo.lock $(wildcard native/src/*.rs)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@if [ -n "$(CARGO)" ]; then \
+	  echo "building the native accelerator dqgate_native ($(CARGO), release)"; \
+	  $(BIN)/python -m pip install --quiet -c constraints.txt maturin && \
+	  PATH="$(abspath $(BIN)):$(dir $(CARGO)):$$PATH" $(BIN)/python -m pip install --quiet \
+	    --no-build-isolation -c constraints.txt ./native; \
+	else echo "cargo not found: dqgate_native not built; the pure-Python checks run" >&2; fi
 	@if $(BIN)/python -c "import pyarrow" 2>/dev/null; then \
 	  echo "pyarrow is installed in $(VENV): it changes pandas' regex engine and GX verdicts; remove it" >&2; exit 1; fi
 	touch $(STAMP)
@@ -88,7 +100,7 @@ audit: $(STAMP) $(AUDIT_VENV)/.installed
 
 ## Rewrite constraints.txt from the project virtualenv (after changing dependencies).
 constraints: $(STAMP)
-	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable \
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable --exclude dqgate-native \
 	  | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 lint: $(STAMP)

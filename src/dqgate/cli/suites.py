@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list every expectation with its mode and policy",
         description=(
             "For every expectation of every suite: its mode (compiled, fallback, window, "
-            "unsupported) and its policy (enforce, observe). Exit 0 when all can run, 1 when "
+            "unsupported) and its policy (enforce, observe); per suite, whether the native "
+            "decider (dqgate_native) evaluates it. Exit 0 when all can run, 1 when "
             "something is unsupported, 2 when a suite cannot be loaded."
         ),
     )
@@ -51,6 +52,7 @@ def run_check(args: argparse.Namespace) -> int:
     from dqgate.suites import Mode, classify, load_suite
 
     rows: list[dict[str, Any]] = []
+    suites: list[dict[str, Any]] = []
     broken: list[dict[str, str]] = []
     for file in _files(args.paths):
         try:
@@ -58,8 +60,10 @@ def run_check(args: argparse.Namespace) -> int:
         except SuiteError as exc:
             broken.append({"file": str(file), "error": str(exc)})
             continue
+        modes = []
         for e in loaded.expectations:
             decision = classify(e)
+            modes.append(decision.mode)
             rows.append(
                 {
                     "file": str(file),
@@ -72,19 +76,39 @@ def run_check(args: argparse.Namespace) -> int:
                     "why": decision.why,
                 }
             )
+        suites.append({"file": str(file), "suite": loaded.name, **_native(loaded, modes)})
     if args.json:
         sys.stdout.write(
             orjson.dumps(
-                {"expectations": rows, "errors": broken}, option=orjson.OPT_INDENT_2
+                {"expectations": rows, "suites": suites, "errors": broken},
+                option=orjson.OPT_INDENT_2,
             ).decode()
             + "\n"
         )
     else:
         _print_table(rows, broken)
+        for s in suites:
+            answer = "yes" if s["native"] else "no"
+            print(f"native: {s['suite']}: {answer} ({s['native_why']})")
     if broken:
         return EXIT_BROKEN
     unsupported = any(r["mode"] == Mode.UNSUPPORTED.value for r in rows)
     return EXIT_UNSUPPORTED if unsupported else EXIT_OK
+
+
+def _native(loaded: Any, modes: list[Any]) -> dict[str, Any]:
+    """Whether the native decider would evaluate this suite, and why (not)."""
+    from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, Mode
+    from dqgate.suites.native import build_decider
+
+    if Mode.UNSUPPORTED in modes:
+        return {"native": False, "native_why": "the suite has unsupported expectations"}
+    decider = build_decider(
+        [e for e, mode in zip(loaded.expectations, modes, strict=True) if mode is Mode.COMPILED],
+        max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+        needs_records=any(mode in (Mode.FALLBACK, Mode.WINDOW) for mode in modes),
+    )
+    return {"native": decider.decide is not None, "native_why": decider.why}
 
 
 def _print_table(rows: list[dict[str, Any]], broken: list[dict[str, str]]) -> None:

@@ -5,6 +5,8 @@ JSON that is not an object are verdicts at the ``decode`` stage, never exception
 Expectations dqgate does not compile run in GX's own engine: per-record ones on the
 batch given to :meth:`CompiledSuite.evaluate_many` (the fallback), aggregate ones over
 tumbling windows (:attr:`CompiledSuite.windows`). Unsupported ones stop compilation.
+Raw bytes go first to the optional native decider (:mod:`dqgate.suites.native`) when the
+suite can use it; whatever it does not decide is evaluated here, as without it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import orjson
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
 from dqgate.suites import multi as _multi  # noqa: F401  (registers its checks)
-from dqgate.suites.checks import ERROR, FAIL
+from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn
 from dqgate.suites.conditions import frame_columns
 from dqgate.suites.expectation import (
     columns_of,
@@ -28,6 +30,7 @@ from dqgate.suites.expectation import (
 )
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
 from dqgate.suites.modes import Mode, classify
+from dqgate.suites.native import SKIP_SHIFT, build_decider
 from dqgate.suites.windows import MostlyCounter, WindowConfig, Windows
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
 
@@ -38,6 +41,7 @@ DECODE_ID: Final = "dqgate.decode"
 _PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 _UNDECODABLE: Final = object()
 _HUGE: Final = 9.2e18  # just under 2**63
+_NATIVE_CACHE_SIZE: Final = 4096  # distinct native decisions whose Verdict is kept
 
 
 def _has_huge_float(value: Any) -> bool:
@@ -65,6 +69,42 @@ def _has_huge_float(value: Any) -> bool:
 RawRecord = bytes | bytearray | memoryview
 
 
+class _Decided(Mapping[str, Any]):
+    """A record the native decider judged, as the windows see it: its decision, no fields.
+
+    Only suites without window expectations use the decider, so the windows never read a
+    field; the ``mostly`` counters read the decision (see :func:`_counted`).
+    """
+
+    __slots__ = ("decision",)
+
+    def __init__(self, decision: int) -> None:
+        self.decision = decision
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _counted(fn: CheckFn, index: int) -> CheckFn:
+    """The check ``fn`` (the suite's ``index``-th) that also reads a native decision."""
+    fail_bit = 1 << index
+    skip_bit = 1 << (index + SKIP_SHIFT)
+
+    def count(record: Mapping[str, Any]) -> int:
+        if type(record) is _Decided:
+            decision = record.decision
+            return FAIL if decision & fail_bit else SKIP if decision & skip_bit else PASS
+        return fn(record)
+
+    return count
+
+
 class CompiledSuite:
     """A GX suite compiled for streaming. Build once per route, evaluate many times."""
 
@@ -74,6 +114,7 @@ class CompiledSuite:
         *,
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         window: WindowConfig | None = None,
+        native: bool | None = None,
     ) -> None:
         if max_record_bytes <= 0:
             raise SuiteError(f"max_record_bytes must be positive, got {max_record_bytes}")
@@ -125,13 +166,27 @@ class CompiledSuite:
             )
         )
         self._fallback: Any = None  # built on first use: GX contexts are slow to create
+        decider = build_decider(
+            by_mode[Mode.COMPILED],
+            max_record_bytes=max_record_bytes,
+            needs_records=bool(self._fallback_specs or by_mode[Mode.WINDOW]),
+            enabled=native,
+        )
+        self._decide = decider.decide
+        self.native = decider.decide is not None
+        """True when raw bytes go to the native decider first (see dqgate.suites.native)."""
+        self.native_why = decider.why
+        self._native_verdicts: dict[int, Verdict] = {}
         self.windows = Windows(
             by_mode[Mode.WINDOW],
             [
                 MostlyCounter(
-                    expectation_id=e.expectation_id, type=e.type, mostly=e.mostly, fn=e.fn
+                    expectation_id=e.expectation_id,
+                    type=e.type,
+                    mostly=e.mostly,
+                    fn=_counted(e.fn, index) if self.native else e.fn,
                 )
-                for e in self.expectations
+                for index, e in enumerate(self.expectations)
                 if e.mostly < 1.0
             ],
             self.columns,
@@ -187,6 +242,12 @@ class CompiledSuite:
 
         Does not feed the windows; with fallback expectations it runs GX on this one record.
         """
+        decide = self._decide
+        if decide is not None and type(record) is bytes:
+            decision = decide(record)
+            if decision is not None:
+                verdict = self._native_verdicts.get(decision)
+                return verdict if verdict is not None else self._native_verdict(decision)
         if self._fallback_specs:
             return self.evaluate_many([record], windows=False)[0]
         decoded = self._as_record(record)
@@ -202,7 +263,20 @@ class CompiledSuite:
         verdicts: list[Verdict] = []
         decoded: list[Mapping[str, Any]] = []
         positions: list[int] = []
+        decide = self._decide
+        cache = self._native_verdicts
+        feed = windows and self.windows.active
         for record in records:
+            if decide is not None and type(record) is bytes:
+                decision = decide(record)
+                if decision is not None:  # no fallback here: only the windows want a record
+                    if feed:
+                        decoded.append(_Decided(decision))
+                    verdict = cache.get(decision)
+                    verdicts.append(
+                        verdict if verdict is not None else self._native_verdict(decision)
+                    )
+                    continue
             item = self._as_record(record)
             if isinstance(item, Verdict):
                 verdicts.append(item)
@@ -262,6 +336,23 @@ class CompiledSuite:
         outcome = Outcome.ERROR if error else Outcome.QUARANTINE if quarantine else Outcome.PASS
         return Verdict(outcome=outcome, failures=tuple(failures))
 
+    def _native_verdict(self, decision: int) -> Verdict:
+        """The Verdict of a native decision: ``_check``'s, built from the same Failures."""
+        failures: list[Failure] = []
+        quarantine = False
+        for index, (_fn, on_fail, _on_error, enforce) in enumerate(self._checks):
+            if decision >> index & 1:
+                failures.append(on_fail)
+                quarantine = quarantine or enforce
+        if not failures:
+            verdict = _PASS_VERDICT
+        else:
+            outcome = Outcome.QUARANTINE if quarantine else Outcome.PASS
+            verdict = Verdict(outcome=outcome, failures=tuple(failures))
+        if len(self._native_verdicts) < _NATIVE_CACHE_SIZE:
+            self._native_verdicts[decision] = verdict
+        return verdict
+
     def _decode_verdict(self, reason: Reason) -> Verdict:
         return Verdict(
             outcome=Outcome.QUARANTINE,
@@ -270,7 +361,10 @@ class CompiledSuite:
         )
 
     def __repr__(self) -> str:
-        return f"CompiledSuite(name={self.name!r}, expectations={len(self.loaded.expectations)})"
+        return (
+            f"CompiledSuite(name={self.name!r}, expectations={len(self.loaded.expectations)}, "
+            f"native={self.native})"
+        )
 
 
 def _combine(failures: tuple[Failure, ...]) -> Verdict:
@@ -298,11 +392,16 @@ def compile_suite(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     suite_parameters: Mapping[str, Any] | None = None,
     window: WindowConfig | None = None,
+    native: bool | None = None,
 ) -> CompiledSuite:
-    """Load (if needed) and compile a suite; raises SuiteError naming what to fix."""
+    """Load (if needed) and compile a suite; raises SuiteError naming what to fix.
+
+    ``native``: use the native decider where the suite allows it (None: unless
+    ``DQGATE_NATIVE=0``; False: never; True: even when that variable says 0).
+    """
     loaded = (
         source
         if isinstance(source, LoadedSuite)
         else load_suite(source, suite_parameters=suite_parameters)
     )
-    return CompiledSuite(loaded, max_record_bytes=max_record_bytes, window=window)
+    return CompiledSuite(loaded, max_record_bytes=max_record_bytes, window=window, native=native)
