@@ -28,6 +28,7 @@ from dqgate.config.fields import (
     _Values,
 )
 from dqgate.config.model import (
+    DEFAULT_BATCH_WAIT_S,
     CircuitBreakerConfig,
     GateConfig,
     HttpSecurityConfig,
@@ -98,7 +99,7 @@ def build_config(
         routes=routes,
         group_id=_str(values, "group_id", default="dqgate"),
         batch_size=_int(values, "batch_size", default=500, minimum=1),
-        batch_wait_s=_float(values, "batch_wait_s", default=0.2, minimum=0.001),
+        batch_wait_s=_float(values, "batch_wait_s", default=DEFAULT_BATCH_WAIT_S, minimum=0.001),
         max_record_bytes=_int(values, "max_record_bytes", default=1_048_576, minimum=1),
         commit_interval_s=_float(values, "commit_interval_s", default=2.8, minimum=0.05),
         shutdown_timeout_s=_float(values, "shutdown_timeout_s", default=60.0, minimum=1.0),

@@ -8,6 +8,8 @@ from typing import Any, Final
 
 DEFAULT_HTTP_PORT: Final = 9464
 DEFAULT_HTTP_HOST: Final = "127.0.0.1"
+DEFAULT_BATCH_WAIT_S: Final = 0.02
+"""Longest wait to fill a batch: 0.2 s cost latency and throughput (bench/README.md)."""
 _OFF: Final = frozenset({"off", "none", "false", "disabled"})
 
 
@@ -146,7 +148,7 @@ class GateConfig:
     routes: tuple[RouteConfig, ...]
     group_id: str = "dqgate"
     batch_size: int = 500
-    batch_wait_s: float = 0.2
+    batch_wait_s: float = DEFAULT_BATCH_WAIT_S
     max_record_bytes: int = 1_048_576
     commit_interval_s: float = 2.8
     shutdown_timeout_s: float = 60.0
