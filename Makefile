@@ -110,9 +110,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks (not tests): results go to bench/README.md by hand.
-bench: $(STAMP)
-	$(BIN)/python bench/bench_validate.py
+## Benchmarks (not tests): dqgate against the plain-aiokafka ceiling, faust pass-through,
+## naive and micro-batch GX, validation alone (bench/bench_compare.py, one local broker).
+## Results in bench/out/ (git-ignored); BENCH_ARGS=--update-readme writes bench/README.md.
+## Quick run: make bench BENCH_COUNT=20000 BENCH_SOAK_COUNT=100000. Installs py-spy
+## into .venv on demand (for the profile; not a project dependency).
+BENCH_COUNT ?= 100000
+BENCH_SOAK_COUNT ?= 1000000
+BENCH_ARGS ?=
+bench: $(STAMP) kafka-jars
+	test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet "py-spy>=0.4,<0.5"
+	$(BIN)/python bench/bench_compare.py --count $(BENCH_COUNT) \
+	  --soak-count $(BENCH_SOAK_COUNT) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .kafka .dqgate .demo .pytest_cache .mypy_cache .ruff_cache

@@ -39,11 +39,11 @@ import yaml
 from dqgate.demo.generator import generate
 from dqgate.gate.feed import FeedRecord, produce
 from dqgate.gate.process import WorkerProcess
-from dqgate.kafka import BrokerConfig, create_topic, start_broker, stop_broker
+from dqgate.kafka import create_topic
 from dqgate.metrics import GateMetrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gate import time_routing  # a sibling script, not a package
+from _common import local_broker, stop_group, time_routing  # a sibling module, not a package
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
 MODES = ("metrics", "no metrics")
@@ -133,6 +133,7 @@ def run_mode(bootstrap: str, feed: list[FeedRecord], *, mode: str, workdir: Path
     finally:
         stop.set()
         worker.stop()
+        stop_group(worker.popen, timeout_s=5.0)
     return {
         "records_per_s": routed / elapsed,
         "elapsed_s": elapsed,
@@ -188,23 +189,16 @@ def main() -> None:
         raise SystemExit(worker_main(args.worker, args.config))
     feed = [FeedRecord(key=r.key, value=r.value) for r in generate(args.count, seed=1)]
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
-    with tempfile.TemporaryDirectory(prefix="dqgate-bench-metrics-") as tmp:
-        workdir = Path(tmp)
-        broker_dir = None
-        bootstrap = args.bootstrap
-        if bootstrap is None:
-            broker_dir = workdir / "kafka"
-            bootstrap = start_broker(BrokerConfig(data_dir=broker_dir)).bootstrap
-        try:
-            for _ in range(args.rounds):  # alternate the modes: same background noise
-                for mode in MODES:
-                    result = run_mode(bootstrap, feed, mode=mode, workdir=workdir)
-                    runs[mode].append(result)
-                    rate, cpu_s = result["records_per_s"], result["worker_cpu_s"]
-                    print(f"{mode}: {rate:,.0f} records/s, {cpu_s:.1f} CPU s", file=sys.stderr)
-        finally:
-            if broker_dir is not None:
-                stop_broker(broker_dir)
+    with (
+        tempfile.TemporaryDirectory(prefix="dqgate-bench-metrics-") as tmp,
+        local_broker(args.bootstrap) as bootstrap,
+    ):
+        for _ in range(args.rounds):  # alternate the modes: same background noise
+            for mode in MODES:
+                result = run_mode(bootstrap, feed, mode=mode, workdir=Path(tmp))
+                runs[mode].append(result)
+                rate, cpu_s = result["records_per_s"], result["worker_cpu_s"]
+                print(f"{mode}: {rate:,.0f} records/s, {cpu_s:.1f} CPU s", file=sys.stderr)
     report(args, runs)
 
 

@@ -1,8 +1,10 @@
 """Validation alone, in process: dqgate's compiled suite vs GX's engine on the same records.
 
-Run: ``make bench`` (or ``.venv/bin/python bench/bench_validate.py [--count N]``).
+Run: ``.venv/bin/python bench/bench_validate.py [--count N]``.
 Pins itself to one CPU core where the OS allows it. Prints a Markdown table; the
 figures are copied into bench/README.md together with the machine's description.
+dqgate is measured twice: with the native decider (when ``dqgate_native`` is built)
+and with the pure-Python checks alone (``native=False``, as with ``DQGATE_NATIVE=0``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 
 from dqgate.demo.generator import generate
 from dqgate.suites import compile_suite
+from dqgate.suites.native import build_decider
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
 
@@ -32,9 +35,12 @@ def _pin_one_core() -> str:
     return "not pinned"
 
 
-def bench_dqgate(values: list[bytes], rounds: int) -> float:
-    """Best-of-rounds records/s of CompiledSuite.evaluate on raw bytes (decode included)."""
-    suite = compile_suite(SUITE)
+def bench_dqgate(values: list[bytes], rounds: int, *, native: bool | None = None) -> float:
+    """Best-of-rounds records/s of CompiledSuite.evaluate on raw bytes (decode included).
+
+    ``native``: None follows DQGATE_NATIVE (on when built), False is the pure-Python path.
+    """
+    suite = compile_suite(SUITE, native=native)
     evaluate = suite.evaluate
     best = 0.0
     for _ in range(rounds):
@@ -83,9 +89,38 @@ def bench_gx(values: list[bytes], batch: int) -> float:
     return done / (time.perf_counter() - start)
 
 
+def decided_share(values: list[bytes]) -> float | None:
+    """The share of records the native decider answers itself (None: not available)."""
+    suite = compile_suite(SUITE, native=True)
+    if not suite.native:
+        return None
+    decide = build_decider(
+        suite.loaded.expectations,
+        max_record_bytes=suite.max_record_bytes,
+        needs_records=False,
+        enabled=True,
+    ).decide
+    assert decide is not None
+    return sum(decide(v) is not None for v in values) / len(values)
+
+
 def breakdown(values: list[bytes]) -> None:
-    """Per-record CPU cost of decoding and of each compiled check."""
-    suite = compile_suite(SUITE)
+    """Per-record CPU cost of decoding and of each compiled check (and of the native decider)."""
+    suite = compile_suite(SUITE, native=False)
+    native = compile_suite(SUITE, native=True)
+    if native.native:
+        decide = build_decider(
+            native.loaded.expectations,
+            max_record_bytes=native.max_record_bytes,
+            needs_records=False,
+            enabled=True,
+        ).decide
+        assert decide is not None
+        start = time.process_time()
+        for value in values:
+            decide(value)
+        cost = (time.process_time() - start) / len(values) * 1e6
+        print(f"| native decider, all checks | {cost:.2f} |")
     start = time.process_time()
     decoded = [suite.decode(v) for v in values]
     print(f"| JSON decode | {(time.process_time() - start) / len(values) * 1e6:.2f} |")
@@ -112,18 +147,34 @@ def main() -> None:
         print("| part | us/record |\n|---|---:|")
         breakdown(values)
         return
-    dq = bench_dqgate(values, args.rounds)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    share = decided_share(values)
+    dq_native = bench_dqgate(values, args.rounds, native=True) if share is not None else None
+    dq_pure = bench_dqgate(values, args.rounds, native=False)
     gx_rate = bench_gx(values, args.gx_batch)
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, {platform.platform()}; {pinned}"
+        f"{platform.python_version()}, {platform.platform()}; {pinned}; "
+        f"1-minute load average {load_before:.2f} before, {load_after:.2f} after"
     )
     print(f"records: {args.count} generated incident reports (seed 1), suite {SUITE.name}")
     print("| what | records/s |")
     print("|---|---:|")
-    print(f"| dqgate CompiledSuite.evaluate (bytes in, best of {args.rounds}) | {dq:,.0f} |")
+    if dq_native is not None and share is not None:
+        print(
+            f"| dqgate CompiledSuite.evaluate, native decider on (bytes in, best of "
+            f"{args.rounds}; {share:.1%} of records decided natively) | {dq_native:,.0f} |"
+        )
+    else:
+        print("| dqgate CompiledSuite.evaluate, native decider on | not built |")
+    print(
+        f"| dqgate CompiledSuite.evaluate, pure Python (DQGATE_NATIVE=0; best of "
+        f"{args.rounds}) | {dq_pure:,.0f} |"
+    )
     print(f"| GX 1.24 engine, batches of {args.gx_batch:,} | {gx_rate:,.0f} |")
-    print(f"| ratio | {dq / gx_rate:.1f}x |")
+    best = dq_native if dq_native is not None else dq_pure
+    print(f"| ratio (best dqgate / GX) | {best / gx_rate:.1f}x |")
 
 
 if __name__ == "__main__":
