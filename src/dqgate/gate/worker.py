@@ -22,6 +22,7 @@ the last committed offsets.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -164,12 +165,27 @@ def run_gate(
                 f"route {route.name}: {route.source} -> clean {route.clean} | quarantine "
                 f"{route.quarantine} (suite {suite.name}, sha256 {suite.hash[:12]}){mode}"
             )
+        _freeze_heap()
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
             code = exc.code
             return code if isinstance(code, int) else 1
     return 0  # pragma: no cover - execute_from_commandline always exits
+
+
+def _freeze_heap() -> None:
+    """Take everything built at start-up (GX, pandas, faust, the suites) out of the collector's way.
+
+    With GX loaded, a full collection walks a few hundred thousand objects: 130-190 ms
+    measured in a worker under load, several times a minute, stalling every route (the
+    tail of the end-to-end latency). What start-up built lives until the worker exits, so
+    it is frozen (``gc.freeze``); the full collections that follow walk only what the
+    stream allocated since.
+    """
+    gc.collect()
+    gc.freeze()
+    log.debug("garbage collector: %d start-up objects frozen", gc.get_freeze_count())
 
 
 _VALUE_LOGGING_LOGGERS = ("aiokafka", "faust")
