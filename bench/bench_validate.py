@@ -22,7 +22,6 @@ import pandas as pd
 
 from dqgate.demo.generator import generate
 from dqgate.suites import compile_suite
-from dqgate.suites.native import build_decider
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
 
@@ -91,16 +90,9 @@ def bench_gx(values: list[bytes], batch: int) -> float:
 
 def decided_share(values: list[bytes]) -> float | None:
     """The share of records the native decider answers itself (None: not available)."""
-    suite = compile_suite(SUITE, native=True)
-    if not suite.native:
+    decide = compile_suite(SUITE, native=True).decider
+    if decide is None:
         return None
-    decide = build_decider(
-        suite.loaded.expectations,
-        max_record_bytes=suite.max_record_bytes,
-        needs_records=False,
-        enabled=True,
-    ).decide
-    assert decide is not None
     return sum(decide(v) is not None for v in values) / len(values)
 
 
@@ -108,14 +100,8 @@ def breakdown(values: list[bytes]) -> None:
     """Per-record CPU cost of decoding and of each compiled check (and of the native decider)."""
     suite = compile_suite(SUITE, native=False)
     native = compile_suite(SUITE, native=True)
-    if native.native:
-        decide = build_decider(
-            native.loaded.expectations,
-            max_record_bytes=native.max_record_bytes,
-            needs_records=False,
-            enabled=True,
-        ).decide
-        assert decide is not None
+    decide = native.decider
+    if decide is not None:
         start = time.process_time()
         for value in values:
             decide(value)

@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from dqgate.demo.generator import generate
 from dqgate.suites import CompiledSuite, WindowConfig, compile_suite
-from dqgate.suites.native import build_decider
 
 from .cases import ROW_CASES
 from .compare import compare_with_gx
@@ -64,12 +63,7 @@ def _pair(source: Any, **kwargs: Any) -> tuple[CompiledSuite, CompiledSuite]:
 
 
 def _decider(suite: CompiledSuite) -> Callable[[bytes], int | None]:
-    decide = build_decider(
-        suite.loaded.expectations,
-        max_record_bytes=suite.max_record_bytes,
-        needs_records=False,
-        enabled=True,
-    ).decide
+    decide = suite.decider
     assert decide is not None
     return decide
 

@@ -13,7 +13,7 @@ import pytest
 
 from dqgate.suites import CompiledSuite, compile_suite
 from dqgate.suites import native as native_module
-from dqgate.suites.native import SKIP_SHIFT, build_decider, rust_regex
+from dqgate.suites.native import SKIP_SHIFT, rust_regex
 from dqgate.verdict import Outcome, Reason
 
 if os.environ.get("DQGATE_TEST_REQUIRE_TOOLS") == "1":  # CI (.ci/run): the build must work
@@ -40,13 +40,7 @@ def _suite(*cfgs: dict[str, Any], native: bool | None = True, **kwargs: Any) -> 
 
 
 def _decider(*cfgs: dict[str, Any], max_record_bytes: int = 1000) -> Callable[[bytes], int | None]:
-    suite = _suite(*cfgs, max_record_bytes=max_record_bytes)
-    decide = build_decider(
-        suite.loaded.expectations,
-        max_record_bytes=max_record_bytes,
-        needs_records=False,
-        enabled=True,
-    ).decide
+    decide = _suite(*cfgs, max_record_bytes=max_record_bytes).decider
     assert decide is not None
     return decide
 

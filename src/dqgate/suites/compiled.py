@@ -30,7 +30,7 @@ from dqgate.suites.expectation import (
 )
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
 from dqgate.suites.modes import Mode, classify
-from dqgate.suites.native import SKIP_SHIFT, build_decider
+from dqgate.suites.native import SKIP_SHIFT, Decide, build_decider
 from dqgate.suites.windows import MostlyCounter, WindowConfig, Windows
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
 
@@ -215,6 +215,11 @@ class CompiledSuite:
             for c in reads_of(columns_of(e.gx), getattr(e.gx, "row_condition", None)):
                 seen.setdefault(c, None)
         return tuple(seen)
+
+    @property
+    def decider(self) -> Decide | None:
+        """The native decider of this suite (raw bytes -> decision or None), if it uses one."""
+        return self._decide
 
     @property
     def has_fallback(self) -> bool:
