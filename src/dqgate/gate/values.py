@@ -18,11 +18,10 @@ quarantine topic sees *what* failed without decoding the value. The rules:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dqgate.quarantine.redact import MASK, Redactor
+from dqgate.quarantine.redact import MASK, Redactor, dump_document, load_document
 from dqgate.verdict import Stage, Verdict
 
 __all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValuesHeader"]
@@ -44,7 +43,7 @@ class ValuesHeader:
         columns = _columns(verdict)
         if not columns:
             return None
-        document = _decode(value)
+        document = load_document(value)
         if not isinstance(document, dict):
             return None
         shown: dict[str, Any] = {}
@@ -55,7 +54,7 @@ class ValuesHeader:
                 shown[column] = MASK
                 continue
             shown[column] = self._bounded(self._redacted(document[column]))
-        return _dumps(shown) if shown else None
+        return dump_document(shown) if shown else None
 
     def _redacted(self, item: Any) -> Any:
         if not self.redactor.active:
@@ -66,7 +65,7 @@ class ValuesHeader:
             return MASK
 
     def _bounded(self, item: Any) -> Any:
-        size = len(_dumps(item))
+        size = len(dump_document(item))
         return item if size <= self.max_value_bytes else f"[truncated: {size} bytes]"
 
 
@@ -78,19 +77,3 @@ def _columns(verdict: Verdict) -> list[str]:
         for name in names:
             seen.setdefault(name, None)
     return list(seen)
-
-
-def _decode(value: bytes) -> Any:
-    """The standard library, so integers beyond 64 bits stay exact (as in redact.py)."""
-    try:
-        return json.loads(value.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def _dumps(item: Any) -> bytes:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

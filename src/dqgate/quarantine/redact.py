@@ -33,7 +33,15 @@ from typing import Any, Final
 from dqgate.quarantine.envelope import DQGATE_HEADER_PREFIX
 from dqgate.routing import VALUES, Header
 
-__all__ = ["MASK", "Redactor", "Shown", "configured_fields", "log_reveal"]
+__all__ = [
+    "MASK",
+    "Redactor",
+    "Shown",
+    "configured_fields",
+    "dump_document",
+    "load_document",
+    "log_reveal",
+]
 
 MASK: Final = "[redacted]"
 _log = logging.getLogger("dqgate.quarantine.audit")
@@ -98,7 +106,7 @@ class Redactor:
         """A record value as it may be shown."""
         if raw is None or not self.active:
             return Shown(data=raw, size=0 if raw is None else len(raw))
-        document = _json(raw)
+        document = load_document(raw)
         if not isinstance(document, dict):
             return Shown(data=None, masked=True, size=len(raw))
         return self._redacted(raw, document)
@@ -107,7 +115,7 @@ class Redactor:
         """A record key as it may be shown (only JSON-object keys are redacted)."""
         if raw is None or not self.active:
             return Shown(data=raw, size=0 if raw is None else len(raw))
-        document = _json(raw) if raw.lstrip().startswith(b"{") else None
+        document = load_document(raw) if raw.lstrip().startswith(b"{") else None
         if not isinstance(document, dict):
             return Shown(data=raw, size=len(raw))
         return self._redacted(raw, document)
@@ -138,7 +146,7 @@ class Redactor:
             return Shown(data=None, masked=True, size=len(raw))
         if not changed:
             return Shown(data=raw, size=len(raw))
-        return Shown(data=_dumps(masked), redacted=True, size=len(raw))
+        return Shown(data=dump_document(masked), redacted=True, size=len(raw))
 
     def walk(self, node: Any) -> Any:
         """``node`` (a decoded JSON value) with redacted members masked at any depth."""
@@ -161,7 +169,7 @@ class Redactor:
         return node, False
 
 
-def _json(raw: bytes) -> Any:
+def load_document(raw: bytes) -> Any:
     """The decoded JSON document, or None (never equal to a dict) when there is none.
 
     The standard library, not orjson: orjson silently turns integers beyond 64 bits
@@ -173,5 +181,6 @@ def _json(raw: bytes) -> Any:
         return None
 
 
-def _dumps(document: Any) -> bytes:
+def dump_document(document: Any) -> bytes:
+    """Compact JSON, non-ASCII kept as is (what the quarantine commands show)."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

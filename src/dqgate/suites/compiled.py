@@ -343,17 +343,12 @@ class CompiledSuite:
 
     def _native_verdict(self, decision: int) -> Verdict:
         """The Verdict of a native decision: ``_check``'s, built from the same Failures."""
-        failures: list[Failure] = []
-        quarantine = False
-        for index, (_fn, on_fail, _on_error, enforce) in enumerate(self._checks):
-            if decision >> index & 1:
-                failures.append(on_fail)
-                quarantine = quarantine or enforce
-        if not failures:
-            verdict = _PASS_VERDICT
-        else:
-            outcome = Outcome.QUARANTINE if quarantine else Outcome.PASS
-            verdict = Verdict(outcome=outcome, failures=tuple(failures))
+        failures = tuple(
+            on_fail
+            for index, (_fn, on_fail, _on_error, _enforce) in enumerate(self._checks)
+            if decision >> index & 1
+        )
+        verdict = _combine(failures) if failures else _PASS_VERDICT
         if len(self._native_verdicts) < _NATIVE_CACHE_SIZE:
             self._native_verdicts[decision] = verdict
         return verdict
