@@ -22,6 +22,7 @@ from dqgate.config.loader import build_config, load_config
 from dqgate.config.model import (
     DEFAULT_HTTP_PORT,
     CircuitBreakerConfig,
+    Engine,
     GateConfig,
     HttpAddress,
     HttpSecurityConfig,
@@ -31,6 +32,7 @@ from dqgate.config.model import (
     SaslMechanism,
     Secret,
     SecurityProtocol,
+    TombstonePolicy,
     parse_http_address,
 )
 from dqgate.config.schema import ENV_VARS
@@ -39,6 +41,7 @@ __all__ = [
     "DEFAULT_HTTP_PORT",
     "ENV_VARS",
     "CircuitBreakerConfig",
+    "Engine",
     "GateConfig",
     "HttpAddress",
     "HttpSecurityConfig",
@@ -48,6 +51,7 @@ __all__ = [
     "SaslMechanism",
     "Secret",
     "SecurityProtocol",
+    "TombstonePolicy",
     "build_config",
     "load_config",
     "parse_http_address",

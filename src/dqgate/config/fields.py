@@ -202,11 +202,12 @@ def _enum(values: _Values, key: str, enum: type[_E]) -> _E | None:
     text = _opt_str(values, key)
     if text is None:
         return None
-    try:
-        return enum(text.upper())
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum)
-        raise values.fail(key, f"{text!r} is not one of {allowed}") from None
+    wanted = text.strip().casefold()
+    for member in enum:
+        if member.value.casefold() == wanted:
+            return member
+    allowed = ", ".join(e.value for e in enum)
+    raise values.fail(key, f"{text!r} is not one of {allowed}")
 
 
 def _kind(value: object) -> str:

@@ -30,6 +30,7 @@ from dqgate.config.fields import (
 from dqgate.config.model import (
     DEFAULT_BATCH_WAIT_S,
     CircuitBreakerConfig,
+    Engine,
     GateConfig,
     HttpSecurityConfig,
     KafkaConfig,
@@ -37,6 +38,7 @@ from dqgate.config.model import (
     RouteConfig,
     SaslMechanism,
     SecurityProtocol,
+    TombstonePolicy,
 )
 from dqgate.config.schema import (
     _ROUTE_KEYS,
@@ -98,6 +100,12 @@ def build_config(
         kafka=_kafka(values),
         routes=routes,
         group_id=_str(values, "group_id", default="dqgate"),
+        engine=_enum(values, "engine", Engine) or Engine.BATCH,
+        max_in_flight_records=_int(values, "max_in_flight_records", default=20_000, minimum=1),
+        max_in_flight_bytes=_int(
+            values, "max_in_flight_bytes", default=64 * 1024 * 1024, minimum=1024 * 1024
+        ),
+        quarantine_stubs=_bool(values, "quarantine_stubs", default=False),
         batch_size=_int(values, "batch_size", default=500, minimum=1),
         batch_wait_s=_float(values, "batch_wait_s", default=DEFAULT_BATCH_WAIT_S, minimum=0.001),
         max_record_bytes=_int(values, "max_record_bytes", default=1_048_576, minimum=1),
@@ -305,6 +313,8 @@ def _routes(
                 circuit_breaker=breaker,
                 validate=_bool(local, f"{where}.validate", default=True),
                 suite_parameters=tuple(sorted((item.get("suite_parameters") or {}).items())),
+                tombstones=_enum(local, f"{where}.tombstones", TombstonePolicy)
+                or TombstonePolicy.QUARANTINE,
             )
         )
     return tuple(routes)

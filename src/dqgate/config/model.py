@@ -22,6 +22,22 @@ class SecurityProtocol(StrEnum):
     SASL_SSL = "SASL_SSL"
 
 
+class Engine(StrEnum):
+    """Which implementation runs the gate's hot path."""
+
+    BATCH = "batch"
+    """aiokafka batches, pipelined per partition (the default)."""
+    FAUST = "faust"
+    """A faust-streaming worker, for teams that run Faust."""
+
+
+class TombstonePolicy(StrEnum):
+    """Where a record with a null value (a delete on a compacted or CDC topic) goes."""
+
+    QUARANTINE = "quarantine"
+    CLEAN = "clean"
+
+
 class SaslMechanism(StrEnum):
     """SASL mechanisms the gate supports."""
 
@@ -97,6 +113,8 @@ class RouteConfig:
     """False: pass-through, every record to clean unevaluated (benchmarks, emergencies)."""
     suite_parameters: tuple[tuple[str, Any], ...] = ()
     """Values of the suite's ``$PARAMETER`` kwargs (name, value), e.g. thresholds per route."""
+    tombstones: TombstonePolicy = TombstonePolicy.QUARANTINE
+    """Null values: quarantined (reason ``tombstone``) or passed to clean unevaluated."""
 
     @property
     def outputs(self) -> tuple[str, str]:
@@ -147,6 +165,13 @@ class GateConfig:
     kafka: KafkaConfig
     routes: tuple[RouteConfig, ...]
     group_id: str = "dqgate"
+    engine: Engine = Engine.BATCH
+    max_in_flight_records: int = 20_000
+    """Batch engine: records fetched but not yet committable, over all partitions."""
+    max_in_flight_bytes: int = 64 * 1024 * 1024
+    """Batch engine: bytes (keys, values, headers) of those records."""
+    quarantine_stubs: bool = False
+    """Accept that a record too large for its output goes to quarantine as a stub."""
     batch_size: int = 500
     batch_wait_s: float = DEFAULT_BATCH_WAIT_S
     max_record_bytes: int = 1_048_576

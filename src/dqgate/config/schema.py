@@ -6,6 +6,10 @@ from typing import Final
 
 _TOP_SCALARS: Final = {
     "group_id": "str",
+    "engine": "str",
+    "max_in_flight_records": "int",
+    "max_in_flight_bytes": "int",
+    "quarantine_stubs": "bool",
     "batch_size": "int",
     "batch_wait_s": "float",
     "max_record_bytes": "int",
@@ -63,6 +67,7 @@ _ROUTE_KEYS: Final = (
     "circuit_breaker",
     "validate",
     "suite_parameters",
+    "tombstones",
 )
 
 
