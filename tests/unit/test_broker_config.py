@@ -178,3 +178,9 @@ def test_invalid_config_fails_loudly(
     """Impossible BrokerConfig values raise BrokerError naming the field."""
     with pytest.raises(BrokerError, match=message):
         BrokerConfig(data_dir=tmp_path, **kwargs)  # type: ignore[arg-type]
+
+
+def test_cluster_id_never_starts_with_a_dash() -> None:
+    """A leading '-' would be parsed as an option by StorageTool (a flaky format failure)."""
+    # 1 in 64 ids would start with '-' by chance: 2,000 make a miss all but impossible
+    assert not any(new_cluster_id().startswith("-") for _ in range(2_000))

@@ -262,8 +262,15 @@ def render_properties(cfg: BrokerConfig, *, listeners: tuple[Listener, ...], log
 
 
 def new_cluster_id() -> str:
-    """A random KRaft cluster id: 22 characters of URL-safe base64 of a UUID4."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+    """A random KRaft cluster id: 22 characters of URL-safe base64 of a UUID4.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one that starts with ``-``: command-line
+    parsers (StorageTool's among them) would take it for an option.
+    """
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def scram_format_args(users: tuple[ScramUser, ...]) -> list[str]:
