@@ -11,7 +11,9 @@ cluster may be retried). Messages carry no secret.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ssl
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +109,7 @@ async def probe_connection(
                     "(kafka.ssl_certfile, kafka.ssl_keyfile) or not speak TLS"
                 )
             reasons.append(f"{server}: {_first_line(exc)}{hint}")
+            _collect_failed_sockets()
             continue
         except (OSError, TimeoutError, KafkaError) as exc:
             what = f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError) else exc
@@ -140,7 +143,20 @@ async def connection_error(
 
 
 def _refused(problem: str) -> ProbeResult:
+    _collect_failed_sockets()
     return ProbeResult(problem=problem, refused=True)
+
+
+def _collect_failed_sockets() -> None:
+    """Collect the socket a failed TLS handshake leaves behind, here and quietly.
+
+    asyncio (CPython 3.11) drops the socket of a connection whose TLS handshake failed
+    without closing it; its ResourceWarning would otherwise surface at some later garbage
+    collection, far from the cause (and as an error under ``-W error``).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _first_line(value: object) -> str:
