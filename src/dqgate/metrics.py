@@ -52,7 +52,7 @@ from typing import Any, Final, Protocol
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from dqgate.quality import BucketCounts, QualityWindow, RouteShape, column_label
+from dqgate.quality import BucketCounts, QualityWindow, RouteShape, column_label, count_missing
 from dqgate.verdict import Column, Outcome, Stage, Verdict
 
 __all__ = [
@@ -302,7 +302,46 @@ class GateMetrics:
         decoded: Sequence[Mapping[str, Any]] | None = None,
         validation_s: float | None = None,
     ) -> None:
-        """Count one delivered batch: verdicts, their source records, the decoded records."""
+        """Count one delivered batch: verdicts, their source records, the decoded records.
+
+        The convenience form of :meth:`observe_batch` (which the engines call with counts).
+        """
+        shape_columns = self._columns(route)
+        found = decoded or ()
+        self.observe_batch(
+            route,
+            verdicts,
+            decoded=len(found),
+            missing=[count_missing(found, c) for c in shape_columns],
+            validation_s=validation_s,
+        )
+        if records:
+            quarantined_bytes = sum(
+                len(r.value)
+                for r, v in zip(records, verdicts, strict=True)
+                if v.outcome is not Outcome.PASS and r.value is not None
+            )
+            next_offsets = dict(
+                zip(map(_PARTITION, records), (r.offset + 1 for r in records), strict=True)
+            )
+            self.observe_delivery(
+                route,
+                next_offsets=next_offsets,
+                timestamps_ms=[t for t in map(_TIMESTAMP, records) if t is not None],
+                quarantined_bytes=quarantined_bytes,
+            )
+
+    def observe_batch(
+        self,
+        route: str,
+        verdicts: Sequence[Verdict],
+        *,
+        decoded: int,
+        missing: Sequence[int] = (),
+        validation_s: float | None = None,
+    ) -> None:
+        """Count one delivered batch's verdicts and quality: ``decoded`` records decoded to
+        objects, ``missing`` per column of the route's suite (its ``columns`` order)."""
         # Failures are mostly the suite's prebuilt values: tally them by identity (they
         # live as long as the batch), then by label set.
         tally: dict[int, list[Any]] = {}
@@ -332,15 +371,43 @@ class GateMetrics:
         self.batch_records.labels(route=route).observe(len(verdicts))
         if validation_s is not None:
             self.validation_seconds.labels(route=route).observe(validation_s)
-        if records:
-            self._observe_records(route, verdicts, records)
         with self._lock:
             self._last_routed_s[route] = time.monotonic()
             window = self._windows.get(route)
             if window is None:
                 window = QualityWindow(RouteShape(route=route), self.window_records)
                 self._windows[route] = window
-            window.add(len(verdicts), decoded or (), failed, decode_ids)
+            window.add_counts(len(verdicts), decoded, missing, failed, decode_ids)
+
+    def observe_delivery(
+        self,
+        route: str,
+        *,
+        next_offsets: Mapping[int, int],
+        timestamps_ms: Iterable[int],
+        quarantined_bytes: int = 0,
+    ) -> None:
+        """A batch's outputs were acknowledged: the routed positions (partition -> offset
+        after its last record), the records' timestamps (end-to-end latency) and the
+        value bytes sent to quarantine."""
+        now_ms = self._clock_s() * 1000.0
+        latencies_s = [(now_ms - stamp) / 1000.0 for stamp in timestamps_ms if stamp >= 0]
+        if quarantined_bytes:
+            self.quarantine_bytes_total.labels(route=route).inc(quarantined_bytes)
+        with self._lock:
+            for partition, offset in next_offsets.items():
+                key = (route, partition)
+                self._routed_next[key] = max(self._routed_next.get(key, 0), offset)
+            if latencies_s:
+                counts = self._latency.get(route)
+                if counts is None:
+                    counts = self._latency[route] = BucketCounts(LATENCY_BUCKETS_S)
+                counts.add(latencies_s)
+
+    def _columns(self, route: str) -> tuple[str, ...]:
+        with self._lock:
+            window = self._windows.get(route)
+            return window.columns if window is not None else ()
 
     def observe_windows(self, route: str, results: Iterable[WindowOutcome]) -> None:
         """Export closed tumbling windows' results (the latest one per expectation wins)."""
@@ -366,32 +433,6 @@ class GateMetrics:
             reason=str(reason),
             policy=str(policy),
         )
-
-    def _observe_records(
-        self, route: str, verdicts: Sequence[Verdict], records: Sequence[RoutedRecord]
-    ) -> None:
-        now_ms = self._clock_s() * 1000.0
-        passed = Outcome.PASS
-        quarantined_bytes = sum(
-            len(r.value)
-            for r, v in zip(records, verdicts, strict=True)
-            if v.outcome is not passed and r.value is not None
-        )
-        latencies_s = [
-            (now_ms - stamp) / 1000.0 for stamp in map(_TIMESTAMP, records) if stamp is not None
-        ]
-        last = dict(zip(map(_PARTITION, records), map(_OFFSET, records), strict=True))
-        if quarantined_bytes:
-            self.quarantine_bytes_total.labels(route=route).inc(quarantined_bytes)
-        with self._lock:
-            for partition, offset in last.items():
-                key = (route, partition)
-                self._routed_next[key] = max(self._routed_next.get(key, 0), offset + 1)
-            if latencies_s:
-                counts = self._latency.get(route)
-                if counts is None:
-                    counts = self._latency[route] = BucketCounts(LATENCY_BUCKETS_S)
-                counts.add(latencies_s)
 
     def collect(self) -> Iterator[Metric]:
         """The scrape-time families (called by the registry through its collector)."""

@@ -144,10 +144,27 @@ class QualityWindow:
 
         ``decode_ids`` names the expectations of decode-stage failures in the batch.
         """
-        self.decode_ids.update(decode_ids)
         missing = [count_missing(decoded, column) for column in self.columns]
-        self._batches.append((records, len(decoded), missing, failed))
-        self._apply(records, len(decoded), missing, failed, 1)
+        self.add_counts(records, len(decoded), missing, failed, decode_ids)
+
+    def add_counts(
+        self,
+        records: int,
+        decoded: int,
+        missing: Sequence[int],
+        failed: Mapping[str, int],
+        decode_ids: Iterable[str] = (),
+    ) -> None:
+        """Add a batch as counts: ``decoded`` records, ``missing`` per column (in
+        :attr:`columns` order; empty: none missing), records failing each expectation."""
+        self.decode_ids.update(decode_ids)
+        counts = list(missing) if missing else [0] * len(self.columns)
+        if len(counts) != len(self.columns):
+            raise ValueError(
+                f"missing counts for {len(counts)} columns, the window has {len(self.columns)}"
+            )
+        self._batches.append((records, decoded, counts, failed))
+        self._apply(records, decoded, counts, failed, 1)
         batches = self._batches
         while len(batches) > 1 and self.records - batches[0][0] >= self.size:
             self._apply(*batches.popleft(), -1)

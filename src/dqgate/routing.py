@@ -68,10 +68,13 @@ __all__ = [
     "VALUES",
     "Header",
     "OutputRecord",
+    "RouteHeaders",
     "RouteTarget",
     "SourceRecord",
     "gate_version",
     "lineage_of",
+    "merge_headers",
+    "quarantined_at",
     "route",
 ]
 
@@ -166,40 +169,114 @@ def route(
     """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time).
 
     ``values``: the opt-in ``dqgate.values`` header of a quarantined record (None: none).
+    The reference form of what :class:`RouteHeaders` does a batch at a time.
     """
-    added: list[Header] = [
-        (SOURCE_TOPIC, record.topic.encode("utf-8")),
-        (SOURCE_PARTITION, b"%d" % record.partition),
-        (SOURCE_OFFSET, b"%d" % record.offset),
-    ]
-    if record.timestamp_ms is not None:
-        added.append((SOURCE_TIMESTAMP, b"%d" % record.timestamp_ms))
-    quarantined = verdict.outcome is not Outcome.PASS
-    if quarantined:
-        added += _quarantine_headers(verdict, target, now_ms)
-        if values is not None:
-            added.append((VALUES, values))
-    headers = record.headers
-    if not headers:
-        merged = tuple(added)
-    elif not any(name.startswith(_PREFIX) for name, _ in headers):
-        merged = headers + tuple(added)
-    else:
-        present = {name for name, _ in headers}
-        merged = headers + tuple(h for h in added if h[0] not in present)
+    headers = RouteHeaders(target)
+    at = quarantined_at(now_ms if now_ms is not None else time.time_ns() // 1_000_000)
+    topic, merged = headers.build(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.timestamp_ms,
+        record.headers,
+        verdict,
+        at,
+        values,
+    )
     return OutputRecord(
-        topic=target.quarantine if quarantined else target.clean,
+        topic=topic,
         key=record.key,
         value=record.value,
-        headers=merged,
+        headers=tuple(merged),
         timestamp_ms=record.timestamp_ms,
-        quarantined=quarantined,
+        quarantined=verdict.outcome is not Outcome.PASS,
     )
 
 
-def _quarantine_headers(verdict: Verdict, target: RouteTarget, now_ms: int | None) -> list[Header]:
-    if now_ms is None:
-        now_ms = time.time_ns() // 1_000_000
+def quarantined_at(epoch_ms: int) -> bytes:
+    """The ``dqgate.quarantined_at`` header value for ``epoch_ms`` (ISO 8601 UTC, ms)."""
+    return _iso_utc(epoch_ms)
+
+
+class RouteHeaders:
+    """The gate's headers for one route, every constant part encoded once.
+
+    Lineage names and the source topic and partition values are cached; the quarantine
+    headers of a verdict (all but the time) are built once per distinct Verdict object
+    (suites share one Verdict per outcome), so routing a record costs a few tuples.
+    """
+
+    __slots__ = ("_partitions", "_topics", "_verdicts", "target")
+
+    _MAX_CACHED_VERDICTS: Final = 4096
+
+    def __init__(self, target: RouteTarget) -> None:
+        self.target = target
+        self._topics: dict[str, Header] = {}
+        self._partitions: dict[int, Header] = {}
+        self._verdicts: dict[int, tuple[Verdict, tuple[Header, ...]]] = {}
+
+    def build(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp_ms: int | None,
+        original: Sequence[Header],
+        verdict: Verdict,
+        at: bytes,
+        values: bytes | None = None,
+    ) -> tuple[str, list[Header]]:
+        """(output topic, headers): the original headers, then the gate's.
+
+        ``at``: the ``dqgate.quarantined_at`` value (:func:`quarantined_at`), one per batch.
+        """
+        topic_header = self._topics.get(topic)
+        if topic_header is None:
+            topic_header = self._topics[topic] = (SOURCE_TOPIC, topic.encode("utf-8"))
+        partition_header = self._partitions.get(partition)
+        if partition_header is None:
+            partition_header = self._partitions[partition] = (
+                SOURCE_PARTITION,
+                b"%d" % partition,
+            )
+        added: list[Header] = [topic_header, partition_header, (SOURCE_OFFSET, b"%d" % offset)]
+        if timestamp_ms is not None and timestamp_ms >= 0:
+            added.append((SOURCE_TIMESTAMP, b"%d" % timestamp_ms))
+        if verdict.outcome is Outcome.PASS:
+            out = self.target.clean
+        else:
+            out = self.target.quarantine
+            added.extend(self._quarantine(verdict))
+            added.append((QUARANTINED_AT, at))
+            if values is not None:
+                added.append((VALUES, values))
+        if not original:
+            return out, added
+        return out, merge_headers(original, added)
+
+    def _quarantine(self, verdict: Verdict) -> tuple[Header, ...]:
+        cached = self._verdicts.get(id(verdict))
+        if cached is not None and cached[0] is verdict:
+            return cached[1]
+        built = tuple(_quarantine_headers(verdict, self.target))
+        if len(self._verdicts) >= self._MAX_CACHED_VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[id(verdict)] = (verdict, built)
+        return built
+
+
+def merge_headers(original: Sequence[Header], added: list[Header]) -> list[Header]:
+    """The original headers in order, then the gate's; a gate header whose name the
+    record already carries is left out (the original is never overwritten)."""
+    if not any(name.startswith(_PREFIX) for name, _ in original):
+        return [*original, *added]
+    present = {name for name, _ in original}
+    return [*original, *(h for h in added if h[0] not in present)]
+
+
+def _quarantine_headers(verdict: Verdict, target: RouteTarget) -> list[Header]:
+    """The quarantine headers of ``verdict`` but the time (``dqgate.quarantined_at``)."""
     failures = [
         {
             "expectation_id": f.expectation_id,
@@ -216,7 +293,6 @@ def _quarantine_headers(verdict: Verdict, target: RouteTarget, now_ms: int | Non
         (REASONS, ",".join(str(r) for r in verdict.reasons).encode("utf-8")),
         (FAILURES, orjson.dumps(failures)),
         (GATE_VERSION, _version_bytes()),
-        (QUARANTINED_AT, _iso_utc(now_ms)),
     ]
 
 

@@ -92,6 +92,17 @@ class ManagedBroker:
         return self.config
 
 
+ENGINES = ("batch", "faust")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def gate_engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the module's gate workers on each engine in turn (through ``DQGATE_ENGINE``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DQGATE_ENGINE", request.param)
+        yield str(request.param)
+
+
 @pytest.fixture(scope="session")
 def kafka_jars() -> Path:
     """The broker's jars folder (fetched once); skips when java is missing."""

@@ -34,7 +34,7 @@ from dqgate.routing import (
     VALUES,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 BASE_TIMESTAMP_MS = 1_700_000_000_123
@@ -72,9 +72,18 @@ def workers(tmp_path: Path) -> Iterator[WorkerFactory]:
     started: list[WorkerProcess] = []
 
     def start(
-        config: Path, *, name: str = "worker", env: dict[str, str] | None = None
+        config: Path,
+        *,
+        name: str = "worker",
+        env: dict[str, str] | None = None,
+        log_level: str = "WARNING",
     ) -> WorkerProcess:
-        worker = start_worker(["--config", str(config)], log_path=tmp_path / f"{name}.log", env=env)
+        worker = start_worker(
+            ["--config", str(config)],
+            log_path=tmp_path / f"{name}.log",
+            env=env,
+            log_level=log_level,
+        )
         started.append(worker)
         return worker
 
@@ -133,7 +142,9 @@ class Routed:
 
 
 @pytest.fixture(scope="module")
-def routed(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Routed]:
+def routed(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, gate_engine: str
+) -> Iterator[Routed]:
     """20,000 generated records (3 partitions) through one worker, then SIGTERM."""
     from dqgate.kafka import create_topic
 

@@ -18,7 +18,7 @@ from dqgate.kafka import run_sync
 from .test_gate import WorkerFactory, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 PAUSED = 'dqgate_route_paused{route="incidents"} 1.0'
 

@@ -22,7 +22,7 @@ from dqgate.routing import FAILURES
 
 from .test_gate import read_all
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 ALLOWED_TRAFFIC_DISTRICTS = [f"D{n:02d}" for n in range(1, 9)]
 SUITE: dict[str, Any] = {

@@ -23,7 +23,7 @@ from dqgate.kafka import (
 from .test_gate import SUITE_PATH, WorkerFactory, feed_of, options, read_all
 from .test_gate import workers as workers  # the fixture
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 USER, PASSWORD = "gate", "scram-secret-4711"
 

@@ -34,7 +34,7 @@ from dqgate.kafka.ports import free_ports
 
 from .test_prometheus_rules import ALERTING_RULES, RECORDING_RULES, tool
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "expectations" / "incident_reports.json"

@@ -24,7 +24,7 @@ from dqgate.kafka import AclOperation, AclResourceType, create_acls, gate_acls, 
 from .conftest import GATE_USER, SecureBroker
 from .test_gate import SUITE_PATH, feed_of
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 START_FAILURE_TIMEOUT_S = 90.0
 

@@ -28,7 +28,7 @@ from dqgate.kafka import AclBinding, AclOperation, AclResourceType, create_acls,
 from .conftest import GATE_USER, SecureBroker
 from .test_security_gate import SecureRoute
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 TOKEN = f"rv{secrets.token_hex(6)}"
 """Every planted record value starts with this; nothing else in the run can contain it."""

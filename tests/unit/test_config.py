@@ -298,7 +298,7 @@ def test_metrics_address_out_of_range_is_rejected(tmp_path: Path, suite: Path) -
 
 def args(**given: Any) -> argparse.Namespace:
     """``dqgate run`` arguments with ``given`` set and the rest None."""
-    names = ("config", "bootstrap_servers", "group", "metrics_address")
+    names = ("config", "bootstrap_servers", "group", "engine", "metrics_address")
     names += ("source", "suite", "clean", "quarantine", "name")
     return argparse.Namespace(**{n: given.get(n) for n in names})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from dqgate.demo.generator import generate
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import RouteProcessor
 from dqgate.metrics import GateMetrics
-from dqgate.routing import OutputRecord, RouteTarget, SourceRecord
+from dqgate.routing import RouteTarget
 from dqgate.suites import CompiledSuite, WindowConfig, compile_suite
 from dqgate.verdict import Outcome, Policy, Reason
 
@@ -54,21 +54,27 @@ async def route_all(processor: RouteProcessor, values: list[bytes]) -> None:
     """Route ``values`` through the processor in batches of 250."""
     for start in range(0, len(values), 250):
         chunk = [
-            SourceRecord(
+            Consumed(
                 topic="incidents.raw", partition=start % 3, offset=start + i, key=None,
-                value=v, headers=(), timestamp_ms=1_700_000_000_000 + i,
+                value=v, headers=(), timestamp=1_700_000_000_000 + i,
             )
             for i, v in enumerate(values[start : start + 250])
         ]  # fmt: skip
-        await processor.process(chunk)
+        processor.delivered(await processor.prepare(chunk))
     processor.tick()
 
 
-async def delivered(output: OutputRecord) -> Awaitable[Any]:
-    """A send whose delivery succeeded at once."""
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.set_result(None)
-    return future
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Consumed:
+    """A consumed record as the engines hand it to a processor (timestamp in ms)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Any, ...]
 
 
 def allowed_label_values(suite: CompiledSuite) -> set[str]:
@@ -92,8 +98,8 @@ def test_no_record_value_appears_in_the_metrics_output(suite: CompiledSuite) -> 
         suite_name=suite.name, suite_hash=suite.hash,
     )  # fmt: skip
     processor = RouteProcessor(
-        route_name="incidents", suite=suite, target=target, send=delivered,
-        metrics=metrics, breaker=CircuitBreaker(None),
+        route_name="incidents", suite=suite, target=target,
+        metrics=metrics, breaker=CircuitBreaker(None), windows=suite.windows,
     )  # fmt: skip
     metrics.watch_partitions(lambda: [("incidents", p, 2_000, None) for p in range(3)])
     asyncio.run(route_all(processor, distinctive(1_500)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -14,50 +13,70 @@ from dqgate.demo.generator import generate
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import PassThrough, RouteProcessor
 from dqgate.metrics import GateMetrics
-from dqgate.routing import OutputRecord, RouteTarget, SourceRecord
+from dqgate.routing import RouteTarget
 from dqgate.suites import CompiledSuite, WindowConfig, compile_suite
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 TARGET = RouteTarget(clean="in.clean", quarantine="in.quarantine", suite_name="s", suite_hash="h")
 
 
-async def delivered(output: OutputRecord) -> Awaitable[Any]:
-    """A send whose delivery succeeded at once."""
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.set_result(None)
-    return future
+class Record:
+    """A consumed record on in[0] (aiokafka's fields, timestamp in ms)."""
+
+    def __init__(self, offset: int, value: bytes) -> None:
+        self.topic, self.partition, self.offset = "in", 0, offset
+        self.timestamp, self.key, self.value = 1_700_000_000_000, None, value
+        self.headers: tuple[Any, ...] = ()
 
 
-def records(values: list[bytes]) -> list[SourceRecord]:
+def records(values: list[bytes]) -> list[Record]:
     """Source records on in[0] from offset 0."""
-    return [
-        SourceRecord(
-            topic="in", partition=0, offset=i, timestamp_ms=1_700_000_000_000, key=None,
-            value=v, headers=(),
-        )
-        for i, v in enumerate(values)
-    ]  # fmt: skip
+    return [Record(i, v) for i, v in enumerate(values)]
 
 
 def route(suite: Any, registry: CollectorRegistry) -> RouteProcessor:
     """A processor for route r over ``suite`` with metrics on ``registry``."""
+    windows = None
+    if isinstance(suite, CompiledSuite):
+        new_windows = getattr(suite, "new_window_aggregator", None)
+        windows = new_windows(suite_window(suite)) if new_windows is not None else suite.windows
     return RouteProcessor(
-        route_name="r", suite=suite, target=TARGET, send=delivered,
-        metrics=GateMetrics(registry), breaker=CircuitBreaker(None),
+        route_name="r", suite=suite, target=TARGET,
+        metrics=GateMetrics(registry), breaker=CircuitBreaker(None), windows=windows,
     )  # fmt: skip
+
+
+def suite_window(suite: CompiledSuite) -> WindowConfig:
+    """The window configuration the suite was compiled with (the tests' own)."""
+    return WINDOWS[id(suite)]
+
+
+WINDOWS: dict[int, WindowConfig] = {}
+
+
+def compiled(window: WindowConfig) -> CompiledSuite:
+    """The mission-story suite with ``window`` (remembered for its route's aggregator)."""
+    suite = compile_suite(SUITE_PATH, window=window)
+    WINDOWS[id(suite)] = window
+    return suite
+
+
+def process(processor: RouteProcessor, batch: list[Record]) -> None:
+    """Prepare a batch and report it delivered, as an engine does."""
+    processor.delivered(asyncio.run(processor.prepare(batch)))
 
 
 @pytest.fixture
 def suite() -> CompiledSuite:
     """The mission-story suite; its tumbling windows close every 100 records."""
-    return compile_suite(SUITE_PATH, window=WindowConfig(window_records=100, window_seconds=None))
+    return compiled(WindowConfig(window_records=100, window_seconds=None))
 
 
 def test_a_processed_batch_feeds_ratios_timings_and_windows(suite: CompiledSuite) -> None:
     """One batch: validation time, batch size, missing ratio and the closed windows."""
     registry = CollectorRegistry()
     values = [r.value for r in generate(300, seed=2, defect_rate=0.0)]
-    asyncio.run(route(suite, registry).process(records(values)))
+    process(route(suite, registry), records(values))
     get = registry.get_sample_value
     assert get("dqgate_validation_seconds_count", {"route": "r"}) == 1
     assert get("dqgate_batch_records_sum", {"route": "r"}) == 300
@@ -71,9 +90,9 @@ def test_a_processed_batch_feeds_ratios_timings_and_windows(suite: CompiledSuite
 def test_tick_exports_a_window_closed_by_time(suite: CompiledSuite) -> None:
     """An idle route's time window closes on tick and its result is exported."""
     registry = CollectorRegistry()
-    timed = compile_suite(SUITE_PATH, window=WindowConfig(window_records=None, window_seconds=0.01))
+    timed = compiled(WindowConfig(window_records=None, window_seconds=0.01))
     processor = route(timed, registry)
-    asyncio.run(processor.process(records([b'{"ethnicity": null}'] * 5)))
+    process(processor, records([b'{"ethnicity": null}'] * 5))
     labels = {"route": "r", "expectation": "ethnicity_completeness"}
     # the window closed during the batch or is due now; either way tick exports it
     processor.tick()
@@ -87,13 +106,13 @@ def test_verdicts_are_the_same_as_the_suites_own(suite: CompiledSuite) -> None:
     """Decoding once in the processor does not change any verdict."""
     values = [r.value for r in generate(1_000, seed=9, defect_rate=0.4)]
     processor = route(suite, CollectorRegistry())
-    assert processor.evaluate(records(values)) == suite.evaluate_many(values, windows=False)
+    assert processor.evaluate(values) == suite.evaluate_many(values, windows=False)
 
 
 def test_a_pass_through_route_counts_records_without_ratios() -> None:
     """validate: false exports counts and suite info, and no field ratios."""
     registry = CollectorRegistry()
-    asyncio.run(route(PassThrough("s", "h"), registry).process(records([b"x", b"{}"])))
+    process(route(PassThrough("s", "h"), registry), records([b"x", b"{}"]))
     assert registry.get_sample_value("dqgate_records_total", {"route": "r", "outcome": "pass"}) == 2
     info = {"route": "r", "suite": "s", "hash": "h"}
     assert registry.get_sample_value("dqgate_suite_info", info) == 1

@@ -1,21 +1,13 @@
-"""Verdict -> output record, and batch routing with delivery discipline (no broker)."""
+"""Verdict -> output record: topic, headers, bytes and timestamps (no broker)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Awaitable
 from typing import Any
 
 import orjson
-import pytest
-from prometheus_client import CollectorRegistry
 
-from dqgate.errors import DeliveryError
-from dqgate.gate.app import faust_timestamp, source_record
-from dqgate.gate.circuit import CircuitBreaker
-from dqgate.gate.processor import AckGuard, PassThrough, RouteProcessor
-from dqgate.metrics import GateMetrics
+from dqgate.gate.faust_engine import _Consumed, faust_timestamp
 from dqgate.routing import (
     FAILURES,
     LINEAGE_HEADERS,
@@ -25,9 +17,11 @@ from dqgate.routing import (
     SOURCE_TOPIC,
     STAGE,
     OutputRecord,
+    RouteHeaders,
     RouteTarget,
     SourceRecord,
     lineage_of,
+    quarantined_at,
     route,
 )
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
@@ -144,152 +138,28 @@ class FakeMessage:
         self.headers: list[tuple[str, bytes]] = [("h", b"1")]
 
 
-def test_source_record_restores_integer_milliseconds() -> None:
+def test_faust_message_restores_integer_milliseconds() -> None:
     """A faust message timestamp in seconds becomes the original integer milliseconds."""
-    assert source_record(FakeMessage(1)).timestamp_ms == 1_700_000_000_123
-    assert source_record(FakeMessage(1, timestamp=-0.001)).timestamp_ms is None
+    assert _Consumed(FakeMessage(1)).timestamp == 1_700_000_000_123
+    assert _Consumed(FakeMessage(1, timestamp=-0.001)).timestamp is None
 
 
-class FakeSuite:
-    """An evaluator quarantining values starting with b'bad' and raising on b'boom'."""
-
-    name, hash = "s", "ab"
-
-    def evaluate(self, value: bytes) -> Verdict:
-        if value.startswith(b"boom"):
-            raise RuntimeError("bug")
-        return failing() if value.startswith(b"bad") else Verdict(outcome=Outcome.PASS)
-
-    def evaluate_many(self, values: list[bytes]) -> list[Verdict]:
-        return [self.evaluate(v) for v in values]
-
-
-class FakeProducer:
-    """Collects sent records; fails deliveries of values in ``fail``."""
-
-    def __init__(self, *, fail: bytes | None = None, raise_on_send: bool = False) -> None:
-        self.sent: list[OutputRecord] = []
-        self.fail = fail
-        self.raise_on_send = raise_on_send
-
-    async def send(self, output: OutputRecord) -> Awaitable[Any]:
-        if self.raise_on_send:
-            raise ConnectionError("broker gone")
-        self.sent.append(output)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if output.value == self.fail:
-            future.set_exception(TimeoutError("not acknowledged"))
-        else:
-            future.set_result(None)
-        return future
-
-
-def processor(producer: FakeProducer, registry: CollectorRegistry, **kw: Any) -> RouteProcessor:
-    """A RouteProcessor over FakeSuite and ``producer`` with metrics on ``registry``."""
-    return RouteProcessor(
-        route_name="r", suite=kw.get("suite", FakeSuite()), target=TARGET, send=producer.send,
-        metrics=GateMetrics(registry), breaker=CircuitBreaker(None), clock_ms=lambda: 0,
-    )  # fmt: skip
-
-
-def batch(*values: bytes) -> list[SourceRecord]:
-    """Source records with these values at offsets 0.."""
-    return [record(i, value=v) for i, v in enumerate(values)]
-
-
-def test_batch_is_routed_in_order_and_counted() -> None:
-    """Each record goes to its topic in order; records_total counts the outcomes."""
-    registry = CollectorRegistry()
-    producer = FakeProducer()
-    result = asyncio.run(processor(producer, registry).process(batch(b"ok", b"bad", b"ok")))
-    assert [o.topic for o in producer.sent] == ["in.clean", "in.quarantine", "in.clean"]
-    assert (result.routed, result.quarantined) == (3, 1)
-    count = registry.get_sample_value
-    assert count("dqgate_records_total", {"route": "r", "outcome": "pass"}) == 2
-    assert count("dqgate_records_total", {"route": "r", "outcome": "quarantine"}) == 1
-    labels = {
-        "route": "r",
-        "suite": "s",
-        "policy": "enforce",
-        "expectation": "ssn_present",
-        "column": "ssn",
-        "reason": "missing_field",
-    }
-    assert count("dqgate_expectation_failures_total", labels) == 1
-
-
-def test_failed_delivery_raises_and_counts_nothing() -> None:
-    """One unacknowledged output raises DeliveryError naming it; no metric is counted."""
-    registry = CollectorRegistry()
-    gate = processor(FakeProducer(fail=b"bad"), registry)
-    with pytest.raises(DeliveryError, match=r"1 of 2 .* in\[2\]@1 -> in\.quarantine"):
-        asyncio.run(gate.process(batch(b"ok", b"bad")))
-    assert registry.get_sample_value("dqgate_records_total", {"route": "r", "outcome": "pass"}) == 0
-
-
-def test_send_that_raises_is_a_delivery_error() -> None:
-    """A producer that cannot even schedule a record raises DeliveryError."""
-    gate = processor(FakeProducer(raise_on_send=True), CollectorRegistry())
-    with pytest.raises(DeliveryError, match="could not send"):
-        asyncio.run(gate.process(batch(b"ok")))
-
-
-def test_evaluation_bug_quarantines_the_record_as_error() -> None:
-    """A record whose evaluation raises is quarantined with reason evaluation_error."""
-    producer = FakeProducer()
-    asyncio.run(processor(producer, CollectorRegistry()).process(batch(b"ok", b"boom")))
-    assert [o.topic for o in producer.sent] == ["in.clean", "in.quarantine"]
-    assert dict(producer.sent[1].headers)[REASONS] == b"evaluation_error"
-
-
-def test_pass_through_routes_everything_to_clean() -> None:
-    """With validation off every record goes to clean unevaluated."""
-    producer = FakeProducer()
-    gate = processor(producer, CollectorRegistry(), suite=PassThrough("s", "ab"))
-    asyncio.run(gate.process(batch(b"bad", b"boom")))
-    assert [o.topic for o in producer.sent] == ["in.clean", "in.clean"]
-
-
-class Msg:
-    """A hashable, weak-referenceable stand-in for a faust message."""
-
-    def __init__(self, topic: str) -> None:
-        self.topic, self.partition, self.offset = topic, 0, 1
-
-
-class FakeConsumer:
-    """Records which messages reached its ack."""
-
-    def __init__(self) -> None:
-        self.acked: list[Msg] = []
-
-    def ack(self, message: Msg) -> bool:
-        self.acked.append(message)
-        return True
-
-
-def test_ack_guard_refuses_undelivered_source_messages() -> None:
-    """An ack for a source message the gate did not deliver never reaches the consumer."""
-    consumer, guard = FakeConsumer(), AckGuard(["in"])
-    guard.install(consumer)
-    message = Msg("in")
-    assert consumer.ack(message) is False
-    assert consumer.acked == [] and guard.refused == 1
-
-
-def test_ack_guard_lets_delivered_messages_through_once() -> None:
-    """After mark_delivered the ack passes; the mark is used up."""
-    consumer, guard = FakeConsumer(), AckGuard(["in"])
-    guard.install(consumer)
-    message = Msg("in")
-    guard.mark_delivered([message])
-    assert consumer.ack(message) is True
-    assert consumer.ack(message) is False
-    assert consumer.acked == [message]
-
-
-def test_ack_guard_ignores_other_topics() -> None:
-    """Messages of topics that are not sources are acked as usual."""
-    consumer, guard = FakeConsumer(), AckGuard(["in"])
-    guard.install(consumer)
-    assert consumer.ack(Msg("other")) is True
+def test_route_headers_build_the_same_outputs_as_route() -> None:
+    """The batch form (cached per route and verdict) gives route()'s headers exactly."""
+    headers = RouteHeaders(TARGET)
+    shared = failing()
+    cases = [
+        (record(1), Verdict(outcome=Outcome.PASS)),
+        (record(2), shared),
+        (record(3), shared),  # the cached quarantine headers of the same verdict
+        (record(4, headers=(("origin", b"x"),)), failing(Reason.OUT_OF_RANGE)),
+        (record(5, headers=((SOURCE_TOPIC, b"forged"),)), Verdict(outcome=Outcome.PASS)),
+        (record(6, value=None), failing(Reason.UNDECODABLE)),
+    ]
+    for source, verdict in cases:
+        expected = route(source, verdict, TARGET, now_ms=1_700_000_000_000)
+        topic, built = headers.build(
+            source.topic, source.partition, source.offset, source.timestamp_ms,
+            source.headers, verdict, quarantined_at(1_700_000_000_000),
+        )  # fmt: skip
+        assert (topic, tuple(built)) == (expected.topic, expected.headers)

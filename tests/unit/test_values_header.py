@@ -16,7 +16,7 @@ from dqgate.gate.processor import RouteProcessor
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.quarantine.redact import MASK, Redactor
-from dqgate.routing import VALUES, OutputRecord, RouteTarget, SourceRecord
+from dqgate.routing import VALUES, RouteTarget
 from dqgate.suites import compile_suite
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
@@ -78,28 +78,29 @@ def test_decode_stage_and_observed_only_failures_get_no_header() -> None:
     observed_only = record(ethnicity=None)
     assert SUITE.evaluate(observed_only).failures  # ethnicity completeness is observed
     processor = processor_with(ValuesHeader(redactor=Redactor.of(())))
-    assert processor._values_of(source(observed_only), SUITE.evaluate(observed_only)) is None
+    batch = asyncio.run(processor.prepare([source(observed_only)]))
+    assert not batch.outputs[0][0].endswith("quarantine")
+    assert VALUES not in dict(batch.outputs[0][3])
 
 
-def source(value: bytes) -> SourceRecord:
-    """A source record on in[0]@0."""
-    return SourceRecord(
-        topic="in", partition=0, offset=0, timestamp_ms=None, key=None, value=value, headers=()
-    )
+class Consumed:
+    """A consumed record on in[0] (aiokafka's fields, no timestamp)."""
+
+    def __init__(self, offset: int, value: bytes) -> None:
+        self.topic, self.partition, self.offset = "in", 0, offset
+        self.timestamp, self.key, self.value = None, None, value
+        self.headers: tuple[Any, ...] = ()
 
 
-def processor_with(values: ValuesHeader | None, sent: list[OutputRecord] | None = None) -> Any:
-    """A route processor over the mission-story suite that records what it sends."""
+def source(value: bytes, offset: int = 0) -> Consumed:
+    """A consumed record on in[0]@offset."""
+    return Consumed(offset, value)
 
-    async def send(output: OutputRecord) -> Any:
-        if sent is not None:
-            sent.append(output)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
 
+def processor_with(values: ValuesHeader | None) -> RouteProcessor:
+    """A route processor over the mission-story suite."""
     return RouteProcessor(
-        route_name="r", suite=SUITE, target=TARGET, send=send,
+        route_name="r", suite=SUITE, target=TARGET,
         metrics=GateMetrics(CollectorRegistry()), breaker=CircuitBreaker(None), values=values,
     )  # fmt: skip
 
@@ -107,18 +108,19 @@ def processor_with(values: ValuesHeader | None, sent: list[OutputRecord] | None 
 @pytest.mark.parametrize("enabled", [False, True])
 def test_the_processor_adds_the_header_only_when_enabled(enabled: bool) -> None:
     """Off by default: no quarantine header holds a value; on: the quarantined one has it."""
-    sent: list[OutputRecord] = []
     values = ValuesHeader(redactor=Redactor.of(())) if enabled else None
-    asyncio.run(processor_with(values, sent).process([source(record(age=999)), source(record())]))
-    quarantined, clean = sent
-    assert quarantined.quarantined and not clean.quarantined
-    names = [name for name, _ in quarantined.headers]
+    batch = asyncio.run(
+        processor_with(values).prepare([source(record(age=999)), source(record(), 1)])
+    )
+    (q_topic, _, _, q_headers, _), (c_topic, _, _, c_headers, _) = batch.outputs
+    assert q_topic == TARGET.quarantine and c_topic == TARGET.clean
+    names = [name for name, _ in q_headers]
     assert (VALUES in names) is enabled
-    assert VALUES not in [name for name, _ in clean.headers]
+    assert VALUES not in [name for name, _ in c_headers]
     if enabled:
-        assert dict(quarantined.headers)[VALUES] == b'{"age":999}'
+        assert dict(q_headers)[VALUES] == b'{"age":999}'
     else:
-        assert all(b"999" not in (v or b"") for _, v in quarantined.headers)
+        assert all(b"999" not in (v or b"") for _, v in q_headers)
 
 
 def test_config_keeps_values_out_unless_opted_in() -> None:

@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]")
     p.add_argument("--group", metavar="ID", help="consumer group id (default: dqgate)")
     p.add_argument(
+        "--engine",
+        choices=("batch", "faust"),
+        help="the engine: batch (aiokafka, pipelined batches; the default) or faust",
+    )
+    p.add_argument(
         "--metrics-address",
         metavar="[HOST:]PORT|off",
         help="HTTP address of /metrics, /healthz, /readyz (default 127.0.0.1:9464; 0: any "
@@ -56,6 +61,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     overrides: dict[str, Any] = {
         "kafka.bootstrap_servers": args.bootstrap_servers,
         "group_id": args.group,
+        "engine": args.engine,
         "metrics_address": args.metrics_address,
     }
     given = [f for f in _ROUTE_FLAGS if getattr(args, f) is not None]

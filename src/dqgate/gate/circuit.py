@@ -18,13 +18,16 @@ worker keep running while one is paused.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dqgate.config import CircuitBreakerConfig
 
-__all__ = ["BreakerStatus", "CircuitBreaker"]
+__all__ = ["BreakerStatus", "CircuitBreaker", "log_trip"]
+
+log = logging.getLogger("dqgate.gate.breaker")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +85,22 @@ class CircuitBreaker:
                 tripped = True
         return tripped
 
+    def admit(self, quarantined: Sequence[bool]) -> tuple[int, bool]:
+        """How many of these routing decisions (in order) may be carried out, and whether
+        this call tripped the breaker.
+
+        The decisions up to and including the one that trips the breaker are admitted (and
+        counted); none is while it is open, so a route pauses within its batch.
+        """
+        if self._config is None:
+            return len(quarantined), False
+        if self._paused:
+            return 0, False
+        for index, flag in enumerate(quarantined):
+            if self.record((flag,)):
+                return index + 1, True
+        return len(quarantined), False
+
     def resume(self) -> bool:
         """Close the breaker and empty its window; True if it was paused."""
         was_paused = self._paused
@@ -101,3 +120,15 @@ class CircuitBreaker:
             quarantined_records=self._quarantined,
             max_quarantine_ratio=config.max_quarantine_ratio if config else None,
         )
+
+
+def log_trip(route: str, status: BreakerStatus) -> None:
+    """Say, once, that ``route`` was paused by its breaker, why, and how to resume it."""
+    log.error(
+        "route %s paused by the circuit breaker: %d of the last %d records were "
+        "quarantined (ratio %.3f > %.3f). The source is probably broken upstream; "
+        "fix it, then resume with POST /routes/%s/resume on the worker's HTTP address "
+        "(or restart the worker)",
+        route, status.quarantined_records, status.seen_records, status.ratio,
+        status.max_quarantine_ratio or 0.0, route,
+    )  # fmt: skip

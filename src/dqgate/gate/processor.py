@@ -1,10 +1,12 @@
-"""One route's batch processing: evaluate, route, produce, await every delivery.
+"""One route's batches, whatever the engine: evaluate, decide, build the outputs, count.
 
-:meth:`RouteProcessor.process` returns only when the broker has acknowledged (acks=all)
-every output record of the batch; otherwise it raises :class:`~dqgate.errors.DeliveryError`
-and the caller ends the process without committing. :class:`AckGuard` makes that
-structural: Faust may only mark a source message as acked (committable) after the gate
-marked it delivered, whatever path inside Faust tries to ack it.
+:meth:`RouteProcessor.prepare` turns a batch of consumed records into a
+:class:`RoutedBatch`: one verdict per record (the suite evaluates the raw bytes; a
+suite with GX fallback expectations runs off the event loop), the output of each record
+(topic, key, value, headers, timestamp), and where the circuit breaker cut the batch. The
+engine produces the outputs and, once every one is acknowledged, calls
+:meth:`RouteProcessor.delivered`, which updates the metrics a batch at a time. Nothing
+here talks to Kafka, so both engines (batch and faust) route a record identically.
 """
 
 from __future__ import annotations
@@ -12,31 +14,74 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from dqgate.errors import DeliveryError
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
-from dqgate.routing import OutputRecord, RouteTarget, SourceRecord, route
+from dqgate.routing import Header, RouteHeaders, RouteTarget, quarantined_at
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
-    "AckGuard",
-    "BatchResult",
+    "Consumed",
+    "Evaluation",
     "Evaluator",
+    "Output",
     "PassThrough",
     "RouteProcessor",
-    "SendFn",
+    "RoutedBatch",
     "internal_error_verdict",
 ]
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR_ID = "dqgate.internal"
+INTERNAL_ERROR_ID: Final = "dqgate.internal"
+
+Output = tuple[str, bytes | None, bytes | None, list[Header], int | None]
+"""What to produce for one record: topic, key, value, headers, timestamp (ms)."""
+
+
+class Consumed(Protocol):
+    """A consumed record, as aiokafka's ``ConsumerRecord`` has it (timestamp in ms)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def timestamp(self) -> int | None: ...
+
+    @property
+    def key(self) -> bytes | None: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+    @property
+    def headers(self) -> Sequence[Header]: ...
+
+
+class Evaluation(Protocol):
+    """One batch's evaluation (a suites.BatchEvaluation)."""
+
+    @property
+    def verdicts(self) -> list[Verdict]: ...
+
+    @property
+    def decoded(self) -> int: ...
+
+    @property
+    def missing(self) -> tuple[int, ...]: ...
+
+    @property
+    def window_input(self) -> object | None: ...
 
 
 class Evaluator(Protocol):
@@ -50,20 +95,18 @@ class Evaluator(Protocol):
 
     def evaluate(self, record: bytes) -> Verdict: ...
 
-    def evaluate_many(self, records: list[bytes]) -> list[Verdict]: ...
-
-
-SendFn = Callable[[OutputRecord], Awaitable[Awaitable[Any]]]
-"""Schedules one output record; the awaited result is its delivery future."""
+    def evaluate_batch(self, values: Sequence[bytes]) -> Evaluation: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BatchResult:
-    """What one processed batch did."""
+class _Evaluated:
+    verdicts: list[Verdict]
+    decoded: int = 0
+    missing: tuple[int, ...] = ()
+    window_input: object | None = None
 
-    routed: int
-    quarantined: int
-    tripped: bool
+
+_PASS: Final = Verdict(outcome=Outcome.PASS)
 
 
 class PassThrough:
@@ -76,11 +119,8 @@ class PassThrough:
     def evaluate(self, record: bytes) -> Verdict:
         return _PASS
 
-    def evaluate_many(self, records: list[bytes]) -> list[Verdict]:
-        return [_PASS] * len(records)
-
-
-_PASS = Verdict(outcome=Outcome.PASS)
+    def evaluate_batch(self, values: Sequence[bytes]) -> Evaluation:
+        return _Evaluated(verdicts=[_PASS] * len(values))
 
 
 def internal_error_verdict(suite: str, exc: BaseException) -> Verdict:
@@ -97,6 +137,35 @@ def internal_error_verdict(suite: str, exc: BaseException) -> Verdict:
     return Verdict(outcome=Outcome.ERROR, failures=(failure,), stage=Stage.VALIDATE)
 
 
+@dataclass(slots=True, kw_only=True)
+class RoutedBatch:
+    """A batch of one source partition, evaluated and routed, ready to produce."""
+
+    topic: str
+    partition: int
+    outputs: list[Output]
+    """One per routed record, in offset order."""
+    verdicts: list[Verdict]
+    timestamps_ms: list[int]
+    next_offset: int
+    """The offset after the last routed record (what may be committed once delivered)."""
+    held_offset: int | None
+    """The first record *not* routed because the route's circuit breaker is open: the
+    engine fetches the partition again from here after a resume (None: all routed)."""
+    tripped: bool
+    """This batch tripped the circuit breaker."""
+    quarantined: int
+    quarantined_bytes: int
+    size_bytes: int
+    evaluation: Evaluation
+    validation_s: float
+
+    @property
+    def routed(self) -> int:
+        """Records routed (those after a breaker cut are not)."""
+        return len(self.outputs)
+
+
 class RouteProcessor:
     """Evaluates and routes the batches of one route; never drops a record."""
 
@@ -106,10 +175,10 @@ class RouteProcessor:
         route_name: str,
         suite: Evaluator,
         target: RouteTarget,
-        send: SendFn,
         metrics: GateMetrics,
         breaker: CircuitBreaker,
         values: ValuesHeader | None = None,
+        windows: Any = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.route_name = route_name
@@ -117,171 +186,177 @@ class RouteProcessor:
         self.target = target
         self.breaker = breaker
         self._values = values
-        self._send = send
+        self._windows = windows
         self._metrics = metrics
         self._clock_ms = clock_ms
-        self._evaluating = False
+        self._headers = RouteHeaders(target)
+        self._threaded = bool(getattr(suite, "has_fallback", False))
         metrics.declare_route(route_name, suite)
 
-    async def process(self, records: Sequence[SourceRecord]) -> BatchResult:
-        """Route ``records``; returns after every output is acknowledged by the broker."""
-        if not records:
-            return BatchResult(routed=0, quarantined=0, tripped=False)
+    @property
+    def paused(self) -> bool:
+        """True while the route's circuit breaker is open."""
+        return self.breaker.paused
+
+    async def prepare(self, records: Sequence[Consumed], *, cut: bool = True) -> RoutedBatch:
+        """Evaluate and route ``records`` (one source partition, offset order).
+
+        With ``cut`` the circuit breaker stops the batch at the record that trips it (and
+        routes nothing while it is open); without, every record is routed.
+        """
         started_s = time.perf_counter()
-        if getattr(self.suite, "has_fallback", False):
-            # GX's engine takes tens of milliseconds per batch: run it off the event loop so
-            # the other routes' agents (and heartbeats, commits) are not held back.
-            self._evaluating = True  # tick() leaves the suite's windows alone meanwhile
-            try:
-                verdicts, decoded = await asyncio.to_thread(self._evaluate, records)
-            finally:
-                self._evaluating = False
+        values = [r.value if r.value is not None else b"" for r in records]
+        if self._threaded:
+            # GX's engine takes tens of milliseconds per batch: off the event loop, so the
+            # other routes, heartbeats and commits go on meanwhile.
+            evaluation = await asyncio.to_thread(self._evaluate, values, records)
         else:
-            verdicts, decoded = self._evaluate(records)
+            evaluation = self._evaluate(values, records)
         validation_s = time.perf_counter() - started_s
-        now_ms = self._clock_ms()
-        outputs = [
-            route(r, v, self.target, now_ms=now_ms, values=self._values_of(r, v))
-            for r, v in zip(records, verdicts, strict=True)
-        ]
-        futures: list[Awaitable[Any]] = []
-        for record, output in zip(records, outputs, strict=True):
-            try:
-                futures.append(await self._send(output))
-            except Exception as exc:
-                raise DeliveryError(
-                    f"route {self.route_name!r}: could not send {record.where} to "
-                    f"{output.topic}: {type(exc).__name__}: {exc}"
-                ) from exc
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        failed = [
-            (record, output, result)
-            for record, output, result in zip(records, outputs, results, strict=True)
-            if isinstance(result, BaseException)
-        ]
-        if failed:
-            first, first_output, error = failed[0]
-            raise DeliveryError(
-                f"route {self.route_name!r}: {len(failed)} of {len(records)} output records "
-                f"were not acknowledged; first: {first.where} -> {first_output.topic}: "
-                f"{type(error).__name__}: {error}"
+        verdicts = evaluation.verdicts
+        admitted = len(records)
+        tripped = False
+        if cut:
+            admitted, tripped = self.breaker.admit(
+                [v.outcome is not Outcome.PASS for v in verdicts]
             )
-        self._metrics.observe(
-            self.route_name, verdicts, records, decoded=decoded, validation_s=validation_s
+        else:
+            tripped = self.breaker.record([v.outcome is not Outcome.PASS for v in verdicts])
+        if admitted < len(records):
+            verdicts = verdicts[:admitted]
+        at = quarantined_at(self._clock_ms())
+        build = self._headers.build
+        values_of = self._values_of if self._values is not None else None
+        outputs: list[Output] = []
+        timestamps: list[int] = []
+        quarantined = quarantined_bytes = size = 0
+        for record, verdict in zip(records, verdicts, strict=False):
+            value = record.value
+            stamp = record.timestamp
+            extra = None
+            if values_of is not None and verdict.outcome is not Outcome.PASS:
+                extra = values_of(value, verdict)
+            topic, headers = build(
+                record.topic,
+                record.partition,
+                record.offset,
+                stamp,
+                record.headers,
+                verdict,
+                at,
+                extra,
+            )
+            outputs.append((topic, record.key, value, headers, stamp))
+            length = len(value) if value is not None else 0
+            size += length
+            if stamp is not None:
+                timestamps.append(stamp)
+            if verdict.outcome is not Outcome.PASS:
+                quarantined += 1
+                quarantined_bytes += length
+        first = records[0]
+        last_routed = records[admitted - 1].offset if admitted else first.offset - 1
+        return RoutedBatch(
+            topic=first.topic,
+            partition=first.partition,
+            outputs=outputs,
+            verdicts=verdicts,
+            timestamps_ms=timestamps,
+            next_offset=last_routed + 1,
+            held_offset=records[admitted].offset if admitted < len(records) else None,
+            tripped=tripped,
+            quarantined=quarantined,
+            quarantined_bytes=quarantined_bytes,
+            size_bytes=size,
+            evaluation=evaluation,
+            validation_s=validation_s,
         )
-        self._metrics.observe_windows(self.route_name, self._drain_windows())
-        flags = [o.quarantined for o in outputs]
-        tripped = self.breaker.record(flags)
+
+    def delivered(self, batch: RoutedBatch) -> None:
+        """Every output of ``batch`` was acknowledged: count it."""
+        if not batch.outputs:
+            return
+        evaluation = batch.evaluation
+        metrics = self._metrics
+        routed_all = len(batch.verdicts) == len(evaluation.verdicts)
+        metrics.observe_batch(
+            self.route_name,
+            batch.verdicts,
+            decoded=evaluation.decoded if routed_all else 0,
+            missing=evaluation.missing if routed_all else (),
+            validation_s=batch.validation_s,
+        )
+        metrics.observe_delivery(
+            self.route_name,
+            next_offsets={batch.partition: batch.next_offset},
+            timestamps_ms=batch.timestamps_ms,
+            quarantined_bytes=batch.quarantined_bytes,
+        )
+        if self._windows is not None:
+            if evaluation.window_input is not None and routed_all:
+                self._windows.add(evaluation.window_input)
+            metrics.observe_windows(self.route_name, self._windows.drain())
         status = self.breaker.status()
         if status.enabled:
-            self._metrics.route_quarantine_ratio.labels(route=self.route_name).set(status.ratio)
-        quarantined = sum(flags)
+            metrics.route_quarantine_ratio.labels(route=self.route_name).set(status.ratio)
         log.debug(
-            "route %s: routed %d records (%d quarantined), %s..%s",
-            self.route_name, len(records), quarantined, records[0].where, records[-1].where,
+            "route %s: delivered %d records (%d quarantined), %s[%d] up to @%d",
+            self.route_name, batch.routed, batch.quarantined, batch.topic, batch.partition,
+            batch.next_offset - 1,
         )  # fmt: skip
-        return BatchResult(routed=len(records), quarantined=quarantined, tripped=tripped)
-
-    def _values_of(self, record: SourceRecord, verdict: Verdict) -> bytes | None:
-        """The opt-in ``dqgate.values`` header of a quarantined record (None: off or none)."""
-        if self._values is None or verdict.outcome is Outcome.PASS:
-            return None
-        return self._values.encode(record.value, verdict)
-
-    def evaluate(self, records: Sequence[SourceRecord]) -> list[Verdict]:
-        """Verdicts for ``records``; a record whose evaluation raises gets an error verdict."""
-        return self._evaluate(records)[0]
 
     def tick(self) -> None:
         """Close a tumbling window whose time is up (the route may be idle); export it."""
-        if not self._evaluating:
-            self._metrics.observe_windows(self.route_name, self._drain_windows(tick=True))
+        if self._windows is not None:
+            self._windows.tick()
+            self._metrics.observe_windows(self.route_name, self._windows.drain())
 
-    def _drain_windows(self, *, tick: bool = False) -> list[Any]:
-        windows = getattr(self.suite, "windows", None)
-        if windows is None:
-            return []
-        if tick:
-            windows.tick()
-        return list(windows.drain())
+    def _values_of(self, value: bytes | None, verdict: Verdict) -> bytes | None:
+        """The opt-in ``dqgate.values`` header of a quarantined record (None: none)."""
+        assert self._values is not None
+        return self._values.encode(value, verdict)
 
-    def _evaluate(
-        self, records: Sequence[SourceRecord]
-    ) -> tuple[list[Verdict], list[Mapping[str, Any]]]:
-        """Verdicts, and the records that decoded to JSON objects (for the metrics).
+    def evaluate(self, values: Sequence[bytes]) -> list[Verdict]:
+        """Verdicts for raw ``values``; a record whose evaluation raises gets an error verdict."""
+        return self._evaluate(values, None).verdicts
 
-        A suite with ``decode`` decodes each value once here; ``evaluate_many`` gets the
-        decoded record (or, for a decode failure, the raw bytes, to give its verdict).
-        """
-        values = [r.value if r.value is not None else b"" for r in records]
-        decoded: list[Mapping[str, Any]] = []
+    def _evaluate(self, values: Sequence[bytes], records: Sequence[Consumed] | None) -> Evaluation:
         try:
-            decode = getattr(self.suite, "decode", None)
-            inputs: list[Any] = values
-            if decode is not None:
-                inputs = [decode(value) for value in values]
-                for i, item in enumerate(inputs):
-                    if isinstance(item, Verdict):
-                        inputs[i] = values[i]
-                    else:
-                        decoded.append(item)
-            return self.suite.evaluate_many(inputs), decoded
-        except Exception:
+            evaluate_batch = getattr(self.suite, "evaluate_batch", None)
+            if evaluate_batch is None:  # TRANSITION: until CompiledSuite.evaluate_batch lands
+                return _legacy_evaluation(self.suite, values)
+            result: Evaluation = evaluate_batch(values)
+            return result
+        except Exception:  # a bug: judge record by record, a raising one is an error verdict
             verdicts = []
-            for record, value in zip(records, values, strict=True):
+            for index, value in enumerate(values):
                 try:
                     verdicts.append(self.suite.evaluate(value))
                 except Exception as exc:
+                    where = _where(records[index]) if records is not None else f"#{index}"
                     log.error(
                         "route %s: evaluating %s raised %s; quarantined as %s",
-                        self.route_name, record.where, type(exc).__name__,
-                        Reason.EVALUATION_ERROR,
+                        self.route_name, where, type(exc).__name__, Reason.EVALUATION_ERROR,
                     )  # fmt: skip
                     verdicts.append(internal_error_verdict(self.suite.name, exc))
-            return verdicts, decoded
+            return _Evaluated(verdicts=verdicts)
 
 
-class AckGuard:
-    """Lets Faust ack a source message only after the gate marked it delivered.
+def _where(record: Consumed) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset}"
 
-    Faust acks (makes committable) messages on paths that never reached the gate: events
-    skipped during a rebalance or a shutdown, a take() buffer closed by a cancellation.
-    Installed over ``Consumer.ack``, the guard refuses those acks, so the offset stays
-    uncommitted and the record is read again after the rebalance or restart.
-    """
 
-    def __init__(self, topics: Collection[str]) -> None:
-        self.topics = frozenset(topics)
-        self.refused = 0
-        self._delivered: weakref.WeakSet[Any] = weakref.WeakSet()
+def _legacy_evaluation(suite: Any, values: Sequence[bytes]) -> Evaluation:
+    """TRANSITION: decode + evaluate_many, counting missing columns from the decoded records."""
+    from dqgate.quality import count_missing
 
-    def mark_delivered(self, messages: Iterable[Any]) -> None:
-        """Allow the ack of these messages (their outputs are acknowledged)."""
-        for message in messages:
-            self._delivered.add(message)
-
-    def allows(self, message: Any) -> bool:
-        """True if ``message`` may be acked now (consumes the mark)."""
-        if message.topic not in self.topics:
-            return True
-        if message in self._delivered:
-            self._delivered.discard(message)
-            return True
-        self.refused += 1
-        log.info(
-            "not acking %s[%s]@%s: it was not delivered by the gate; it will be read again",
-            message.topic, message.partition, message.offset,
-        )  # fmt: skip
-        return False
-
-    def install(self, consumer: Any) -> None:
-        """Wrap ``consumer.ack`` (a faust Consumer) with this guard."""
-        original = consumer.ack
-
-        def guarded_ack(message: Any) -> bool:
-            if not self.allows(message):
-                return False
-            result: bool = original(message)
-            return result
-
-        consumer.ack = guarded_ack
+    inputs: list[Any] = [suite.decode(v) for v in values]
+    decoded = []
+    for i, item in enumerate(inputs):
+        if isinstance(item, Verdict):
+            inputs[i] = values[i]
+        else:
+            decoded.append(item)
+    verdicts = suite.evaluate_many(inputs)
+    missing = tuple(count_missing(decoded, c) for c in suite.columns)
+    return _Evaluated(verdicts=verdicts, decoded=len(decoded), missing=missing)

@@ -27,7 +27,7 @@ __all__ = ["MIN_STALL_S", "Readiness", "assess", "stall_limit_s"]
 MIN_STALL_S = 30.0
 
 PartitionOffset = tuple[str, int, int | None, int | None]
-"""(route, partition, highwater, committed offset), as GateRuntime.partition_offsets."""
+"""(route, partition, highwater, committed offset), as the engines' partition_offsets."""
 
 
 def stall_limit_s(commit_interval_s: float) -> float:

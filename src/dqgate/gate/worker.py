@@ -2,14 +2,16 @@
 
 Start-up, in order, each failing fast with a clear error: compile every route's suite,
 check the cluster (sources exist, outputs created), bind the HTTP endpoint, start the
-faust worker. Several processes with the same ``group_id`` share the source partitions.
+engine (``engine: batch``, the default, or ``engine: faust``). Several processes with the
+same ``group_id`` share the source partitions.
 
 Exit codes: 0 stopped by SIGTERM/SIGINT after finishing and committing the in-flight
-batches; 1 faust crashed (e.g. lost the broker for good); 3 a delivery failed for good
-(nothing of the batch was committed: restarting is safe); 4 internal error; 5 a graceful
-stop took longer than ``shutdown_timeout_s`` (ended without committing what was pending).
-Configuration and suite errors raise ConfigError / SuiteError before anything starts.
-Every non-zero exit is safe to restart from: offsets are committed only after delivery.
+batches; 1 the engine failed (e.g. lost the broker for good; faust crashed); 3 a delivery
+failed for good (nothing of the batch was committed: restarting is safe); 4 internal
+error; 5 a graceful stop took longer than ``shutdown_timeout_s`` (ended without
+committing what was pending). Configuration and suite errors raise ConfigError /
+SuiteError before anything starts (exit 2). Every non-zero exit is safe to restart from:
+offsets are committed only after delivery.
 
 Broker outages: the consumer and the producer reconnect on their own and every pending
 produce is retried, so a broker restart is ridden out in place (nothing committed until
@@ -25,14 +27,14 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from dqgate.config import GateConfig
-from dqgate.gate.app import GateRuntime
+from dqgate.config import Engine, GateConfig
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.http import HttpService
 from dqgate.gate.processor import PassThrough, RouteProcessor
@@ -69,7 +71,12 @@ def run_gate(
     ``announce`` receives one line per route and the HTTP URL once they are known.
     """
     say = announce if announce is not None else log.info
+    stop_requested = _catch_early_stop()
     _quiet_client_loggers()
+    if config.engine is Engine.FAUST:
+        from dqgate.gate.faust_engine import check_faust_version
+
+        check_faust_version()
     from dqgate.suites import WindowConfig, compile_suite
 
     window = WindowConfig(
@@ -90,88 +97,141 @@ def run_gate(
     asyncio.set_event_loop(loop)
     try:
         plan = loop.run_until_complete(prepare_topics(config))
-    except BaseException:
+        log.info("source partitions: %s", plan.source_partitions)
+        processors = _processors(config, suites, metrics, window)
+        runtime: Any
+        execute: Callable[[], int]
+        with tempfile.TemporaryDirectory(prefix="dqgate-faust-") as datadir:
+            if config.engine is Engine.FAUST:
+                from dqgate.gate.faust_engine import run_faust
+
+                http = _http(config, metrics, lambda: runtime, loop, say)
+                runtime, execute = run_faust(
+                    config,
+                    processors=processors,
+                    metrics=metrics,
+                    fatal=fatal,
+                    http=http,
+                    loop=loop,
+                    datadir=datadir,
+                    before_start=_freeze_heap,
+                )
+            else:
+                from dqgate.gate.batch_engine import BatchEngine, run_batch
+
+                runtime = BatchEngine(
+                    config=config, processors=processors, metrics=metrics, fatal=fatal
+                )
+                http = _http(config, metrics, lambda: runtime, loop, say)
+
+                def execute() -> int:
+                    return run_batch(
+                        runtime,
+                        loop=loop,
+                        http=http,
+                        before_start=_freeze_heap,
+                        stop_requested=stop_requested.is_set,
+                    )
+
+            for route in config.routes:
+                suite = suites[route.name]
+                mode = "" if route.validate else " PASS-THROUGH, validation off"
+                say(
+                    f"route {route.name}: {route.source} -> clean {route.clean} | quarantine "
+                    f"{route.quarantine} (suite {suite.name}, sha256 {suite.hash[:12]}, "
+                    f"engine {config.engine}){mode}"
+                )
+            if stop_requested.is_set():
+                log.warning("stopped during start-up, before consuming anything")
+                return 0
+            return execute()
+    finally:
         loop.close()
-        raise
-    log.info("source partitions: %s", plan.source_partitions)
-    with tempfile.TemporaryDirectory(prefix="dqgate-faust-") as datadir:
-        runtime: GateRuntime | None = None
-        processors: dict[str, RouteProcessor] = {}
 
-        async def send(output: Any) -> Any:
-            assert runtime is not None
-            return await runtime.send(output)
 
-        values = (
-            ValuesHeader(
-                redactor=Redactor.of(config.redact),
-                max_value_bytes=config.quarantine_values_max_bytes,
-            )
-            if config.quarantine_values
-            else None
+def _catch_early_stop() -> threading.Event:
+    """Note SIGTERM / SIGINT that arrive during start-up (the engines take over later).
+
+    Without it, a stop signal while the suites compile would kill the process with the
+    signal instead of the documented exit code 0 (nothing was consumed yet: safe).
+    """
+    requested = threading.Event()
+
+    def note(signum: int, frame: Any) -> None:
+        requested.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, note)
+    return requested
+
+
+def _processors(
+    config: GateConfig, suites: Mapping[str, Any], metrics: GateMetrics, window: Any
+) -> dict[str, RouteProcessor]:
+    """One RouteProcessor per route, with its suite (or a pass-through) and its breaker."""
+    values = (
+        ValuesHeader(
+            redactor=Redactor.of(config.redact),
+            max_value_bytes=config.quarantine_values_max_bytes,
         )
-        if values is not None:
-            log.warning(
-                "quarantine_values is on: quarantined records carry the failing values in "
-                "the dqgate.values header (redacted fields: %s)",
-                ", ".join(config.redact) or "none",
-            )
-        for route in config.routes:
-            suite = suites[route.name]
-            processors[route.name] = RouteProcessor(
-                route_name=route.name,
-                suite=suite if route.validate else PassThrough(suite.name, suite.hash),
-                target=RouteTarget(
-                    clean=route.clean,
-                    quarantine=route.quarantine,
-                    suite_name=suite.name,
-                    suite_hash=suite.hash,
-                ),
-                send=send,
-                metrics=metrics,
-                breaker=CircuitBreaker(route.circuit_breaker),
-                values=values,
-            )
-        runtime = GateRuntime(
-            config=config, processors=processors, metrics=metrics, fatal=fatal, datadir=datadir
+        if config.quarantine_values
+        else None
+    )
+    if values is not None:
+        log.warning(
+            "quarantine_values is on: quarantined records carry the failing values in "
+            "the dqgate.values header (redacted fields: %s)",
+            ", ".join(config.redact) or "none",
         )
-        services: list[Any] = []
-        if config.metrics_address is not None:
-            http = HttpService(
-                address=config.metrics_address,
-                metrics=metrics,
-                status=runtime.status,
-                resume=runtime.resume,
-                security=config.http,
-                loop=loop,
-            )
-            url = loop.run_until_complete(http.bind())
-            say(f"metrics: {url}/metrics (health: {url}/healthz, ready: {url}/readyz)")
-            services.append(http)
-        runtime.install_guard()
-        worker = _worker_class()(
-            runtime.app,
-            *services,
-            loop=loop,
-            quiet=True,
-            override_logging=False,
-            redirect_stdouts=False,
-            shutdown_timeout_s=config.shutdown_timeout_s,
+    processors = {}
+    for route in config.routes:
+        suite = suites[route.name]
+        new_windows = getattr(suite, "new_window_aggregator", None)
+        windows = new_windows(window) if new_windows is not None else suite.windows
+        processors[route.name] = RouteProcessor(
+            route_name=route.name,
+            suite=suite if route.validate else PassThrough(suite.name, suite.hash),
+            target=RouteTarget(
+                clean=route.clean,
+                quarantine=route.quarantine,
+                suite_name=suite.name,
+                suite_hash=suite.hash,
+            ),
+            metrics=metrics,
+            breaker=CircuitBreaker(route.circuit_breaker),
+            values=values,
+            windows=windows if route.validate else None,
         )
-        for route in config.routes:
-            suite = suites[route.name]
-            mode = "" if route.validate else " PASS-THROUGH, validation off"
-            say(
-                f"route {route.name}: {route.source} -> clean {route.clean} | quarantine "
-                f"{route.quarantine} (suite {suite.name}, sha256 {suite.hash[:12]}){mode}"
-            )
-        _freeze_heap()
-        try:
-            worker.execute_from_commandline()
-        except SystemExit as exc:
-            code = exc.code
-            return code if isinstance(code, int) else 1
-    return 0  # pragma: no cover - execute_from_commandline always exits
+    return processors
+
+
+def _http(
+    config: GateConfig,
+    metrics: GateMetrics,
+    runtime: Callable[[], Any],
+    loop: asyncio.AbstractEventLoop,
+    say: Callable[[str], None],
+) -> HttpService | None:
+    """The bound HTTP endpoint (before the engine starts, so a taken port fails fast)."""
+    if config.metrics_address is None:
+        return None
+
+    async def resume(route: str) -> bool:
+        result: bool = await runtime().resume(route)
+        return result
+
+    http = HttpService(
+        address=config.metrics_address,
+        metrics=metrics,
+        status=lambda: runtime().status(),
+        resume=resume,
+        security=config.http,
+        loop=loop,
+    )
+    url = loop.run_until_complete(http.bind())
+    say(f"metrics: {url}/metrics (health: {url}/healthz, ready: {url}/readyz)")
+    return http
 
 
 def _freeze_heap() -> None:
@@ -197,40 +257,3 @@ def _quiet_client_loggers() -> None:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.INFO:
             logger.setLevel(logging.INFO)
-
-
-def _worker_class() -> type[Any]:
-    """faust.Worker that arms a hard deadline when a stop signal arrives."""
-    import faust
-
-    class GateWorker(faust.Worker):
-        def __init__(self, *args: Any, shutdown_timeout_s: float, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.spinner = None  # no terminal escape codes in logs
-            self._shutdown_timeout_s = shutdown_timeout_s
-            self._deadline: threading.Timer | None = None
-
-        def _arm_deadline(self) -> None:
-            if self._deadline is None:
-                log.warning(
-                    "stopping: finishing in-flight batches and committing (at most %.0f s)",
-                    self._shutdown_timeout_s,
-                )
-                self._deadline = threading.Timer(
-                    self._shutdown_timeout_s,
-                    fatal,
-                    args=("graceful stop timed out; pending offsets stay uncommitted",
-                          EXIT_SHUTDOWN_TIMEOUT),
-                )  # fmt: skip
-                self._deadline.daemon = True
-                self._deadline.start()
-
-        def _on_sigterm(self) -> None:
-            self._arm_deadline()
-            super()._on_sigterm()
-
-        def _on_sigint(self) -> None:
-            self._arm_deadline()
-            super()._on_sigint()
-
-    return GateWorker
