@@ -20,6 +20,7 @@ from typing import Any, NoReturn, cast
 from dqgate.config import GateConfig
 from dqgate.errors import DeliveryError
 from dqgate.gate.connection import faust_options
+from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import AckGuard, RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
 from dqgate.metrics import GateMetrics
@@ -290,17 +291,18 @@ class GateRuntime:
         except Exception as exc:  # keep routing rather than stop the worker
             log.error("route %s: could not pause fetching: %s", route_name, type(exc).__name__)
 
-    async def resume(self, route_name: str) -> bool:
-        """Close the route's breaker and fetch its partitions again; False if unknown."""
+    async def resume(self, route_name: str) -> ResumeResult:
+        """Close the route's breaker and fetch its partitions again; say whether it was paused."""
         processor = self.processors.get(route_name)
         if processor is None:
-            return False
+            return ResumeResult.UNKNOWN
         was_paused = processor.breaker.resume()
         await self._fetching(route_name, paused=False)
         self.metrics.set_circuit_open(route_name, False)
-        if was_paused:
-            log.warning("route %s resumed by request", route_name)
-        return True
+        if not was_paused:
+            return ResumeResult.NOT_PAUSED
+        log.warning("route %s resumed by request", route_name)
+        return ResumeResult.RESUMED
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for /healthz."""
