@@ -31,6 +31,7 @@ the consumer lag and the commit age are derived at scrape time by a collector.
 ``dqgate_route_paused{route}``                       the same value (the breaker's name)
 ``dqgate_circuit_breaker_trips_total{route}``        times the breaker paused the route
 ``dqgate_route_quarantine_ratio{route}``             quarantine ratio of the breaker window
+``dqgate_log_lines_suppressed_total{logger}``       client log lines held by the rate limit
 ``dqgate_suite_info{route,suite,hash}``              1: the suite a route runs
 ``dqgate_build_info{version}``                       1: the dqgate version
 ==================================================== ===================================
@@ -228,6 +229,13 @@ class GateMetrics:
             "dqgate_suite_info",
             "1 for the suite each route runs, with the sha256 of its file.",
             ["route", "suite", "hash"],
+            registry=r,
+        )
+        self.log_lines_suppressed_total = Counter(
+            "dqgate_log_lines_suppressed_total",
+            "Repeated Kafka client log lines held back by the rate limit (one line per cause "
+            "per interval gets through, then a count).",
+            ["logger"],
             registry=r,
         )
         build = Gauge("dqgate_build_info", "1; the dqgate version.", ["version"], registry=r)

@@ -45,18 +45,31 @@ def wait_for_metric(worker: WorkerProcess, line: str, *, timeout_s: float = 60.0
         time.sleep(0.2)
 
 
+TOKEN = "integration-test-control-token"
+CONTROL = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+
 def test_broken_upstream_pauses_the_route_until_resumed(
-    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+    kafka_bootstrap: str,
+    new_topic: Callable[..., str],
+    tmp_path: Path,
+    workers: WorkerFactory,
+    gate_engine: str,
 ) -> None:
-    """Mostly-garbage input trips the breaker: route paused, lag kept, resumable over HTTP."""
+    """Mostly-garbage input trips the breaker: route paused (the batch engine within the
+    batch, at the record that tripped it), lag kept, resumable over the control endpoint."""
     source = new_topic(partitions=1)
     good = [FeedRecord(key=r.key, value=r.value) for r in generate(300, seed=1, defect_rate=0.0)]
     garbage = [FeedRecord(key=b"k", value=b"\xff not json %d" % i) for i in range(6000)]
     run_sync(produce(options(kafka_bootstrap), source, good + garbage))
     breaker = {"window_records": 100, "max_quarantine_ratio": 0.5}
+    token = tmp_path / "control-token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o600)
     config = gate_yaml(
-        tmp_path / "gate.yaml", kafka_bootstrap, source, batch_size=100, circuit_breaker=breaker
-    )
+        tmp_path / "gate.yaml", kafka_bootstrap, source, batch_size=500, circuit_breaker=breaker,
+        http={"control_enabled": True, "control_token_file": str(token)},
+    )  # fmt: skip
     worker = workers(config)
     worker.wait_ready()
     wait_for_metric(worker, PAUSED)
@@ -65,11 +78,39 @@ def test_broken_upstream_pauses_the_route_until_resumed(
     time.sleep(3)
     held = routed_count(kafka_bootstrap, source)
     assert held == first < len(good) + len(garbage)
+    if gate_engine == "batch":
+        # window 100, ratio 0.5: the 51st garbage record after 300 good ones trips it,
+        # inside a batch of 500; nothing after it was routed
+        assert held == len(good) + 51
     assert "paused by the circuit breaker" in worker.log_tail(200)
-    assert worker.post("/routes/incidents/resume") == 200
+    resume = "/routes/incidents/resume"
+    assert worker.post(resume, headers={"Content-Type": "application/json"}) == 401
+    assert worker.post(resume, headers={**CONTROL, "Origin": "https://evil.example"}) == 403
+    assert routed_count(kafka_bootstrap, source) == held  # refused requests changed nothing
+    assert worker.post(resume, headers=CONTROL) == 200
+    assert worker.post("/routes/nope/resume", headers=CONTROL) == 404
     wait_for_metric(worker, 'dqgate_circuit_breaker_trips_total{route="incidents"} 2.0')
     assert routed_count(kafka_bootstrap, source) > held
-    assert worker.post("/routes/nope/resume") == 404
+    assert worker.stop() == 0
+
+
+def test_resuming_a_route_that_is_not_paused_is_refused_with_409(
+    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+) -> None:
+    """A resume of a running route changes nothing and says so (409)."""
+    source = new_topic(partitions=1)
+    token = tmp_path / "control-token"
+    token.write_text(TOKEN, encoding="utf-8")
+    token.chmod(0o600)
+    config = gate_yaml(
+        tmp_path / "gate.yaml", kafka_bootstrap, source,
+        circuit_breaker={"window_records": 100, "max_quarantine_ratio": 0.5},
+        http={"control_enabled": True, "control_token_file": str(token)},
+    )  # fmt: skip
+    worker = workers(config)
+    worker.wait_ready()
+    assert worker.post("/routes/incidents/resume", headers=CONTROL) == 409
+    assert "PAUSED" not in worker.metrics() and PAUSED not in worker.metrics()
     assert worker.stop() == 0
 
 

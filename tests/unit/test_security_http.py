@@ -72,7 +72,7 @@ def test_basic_auth_without_tls_off_loopback_is_refused() -> None:
 @pytest.fixture
 def https_endpoint(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A served HttpService with TLS and basic auth: (URL, CA file)."""
-    from dqgate.gate.http import HttpService
+    from dqgate.gate.http import HttpService, ResumeResult
 
     pki = create_local_pki(tmp_path / "pki")
     config = build_config(
@@ -88,8 +88,8 @@ def https_endpoint(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     assert config.metrics_address is not None
 
-    async def resume(route: str) -> bool:
-        return False
+    async def resume(route: str) -> ResumeResult:
+        return ResumeResult.UNKNOWN
 
     loop = asyncio.new_event_loop()
     service = HttpService(

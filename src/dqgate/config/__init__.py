@@ -7,10 +7,11 @@ upper-cased (:data:`ENV_VARS`): ``kafka.bootstrap_servers`` ->
 from the file or the command line only.
 
 Secrets (``kafka.sasl_password``, ``kafka.ssl_key_password``,
-``http.basic_auth_password``) come from the environment (``DQGATE_KAFKA_SASL_PASSWORD``)
-or from the file named by ``*_file``, never from the YAML itself; their ``repr`` is
-masked. Relative paths written in the YAML (suites, CA file, secret files) are relative
-to the YAML's directory; other relative paths are relative to the working directory.
+``http.basic_auth_password``, ``http.control_token``) come from the environment
+(``DQGATE_KAFKA_SASL_PASSWORD``) or from the file named by ``*_file``, never from the
+YAML itself; their ``repr`` is masked. Relative paths written in the YAML (suites, CA
+file, secret files) are relative to the YAML's directory; other relative paths are
+relative to the working directory.
 
 Everything is checked before the first record is consumed. Every problem is a
 :class:`~dqgate.errors.ConfigError` naming the key, where its value came from and the fix.

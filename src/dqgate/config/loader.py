@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -202,6 +202,8 @@ def _http(values: _Values) -> HttpSecurityConfig:
         tls_keyfile=_path(values, "http.tls_keyfile"),
         basic_auth_username=_opt_str(values, "http.basic_auth_username"),
         basic_auth_password=_secret(values, "http.basic_auth_password"),
+        control_enabled=_bool(values, "http.control_enabled", default=False),
+        control_token=_secret(values, "http.control_token"),
     )
     if (http.tls_certfile is None) != (http.tls_keyfile is None):
         raise values.fail("http.tls_certfile", "set both http.tls_certfile and http.tls_keyfile")
@@ -212,14 +214,53 @@ def _http(values: _Values) -> HttpSecurityConfig:
             "(DQGATE_HTTP_BASIC_AUTH_PASSWORD or http.basic_auth_password_file)",
         )
     address = _address(values, "metrics_address")
-    loopback = address is None or address.host in ("127.0.0.1", "::1", "localhost")
+    loopback = address is None or address.is_loopback
     if http.basic_auth_username is not None and not http.uses_tls and not loopback:
         raise values.fail(
             "http.basic_auth_username",
             f"basic authentication over plain HTTP on {address} would send the password in "
             "clear; set http.tls_certfile and http.tls_keyfile, or listen on 127.0.0.1",
         )
+    if http.control_enabled:
+        _check_control_token(values, http, in_clear=not http.uses_tls and not loopback)
     return http
+
+
+_CONTROL_TOKEN_MIN_CHARS: Final = 16
+
+
+def _check_control_token(values: _Values, http: HttpSecurityConfig, *, in_clear: bool) -> None:
+    """The control credential: present, long enough, not the scrape password, not in clear."""
+    token = http.control_token
+    if token is None:
+        raise values.fail(
+            "http.control_enabled",
+            "the control endpoints need their own token: set DQGATE_HTTP_CONTROL_TOKEN or "
+            "http.control_token_file (a file holding a random string, e.g. from "
+            "`openssl rand -hex 32`)",
+        )
+    direct = _get(values, "http.control_token") is not None
+    key = "http.control_token" if direct else "http.control_token_file"
+    if len(token.reveal()) < _CONTROL_TOKEN_MIN_CHARS:
+        raise values.fail(
+            key,
+            f"the control token is shorter than {_CONTROL_TOKEN_MIN_CHARS} characters; use a "
+            "random string, e.g. from `openssl rand -hex 32`",
+        )
+    password = http.basic_auth_password
+    if password is not None and password.reveal() == token.reveal():
+        raise values.fail(
+            key,
+            "the control token is the basic-auth (scrape) password; give the control its "
+            "own token so that whoever scrapes /metrics cannot resume routes",
+        )
+    if in_clear:
+        raise values.fail(
+            "http.control_enabled",
+            "the control endpoints over plain HTTP on a non-loopback metrics_address would "
+            "send the control token in clear; set http.tls_certfile and http.tls_keyfile, "
+            "or listen on 127.0.0.1",
+        )
 
 
 def _servers(values: _Values, key: str) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -142,15 +143,30 @@ class HttpAddress:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    @property
+    def is_loopback(self) -> bool:
+        """True for ``localhost`` and loopback IPs; a wildcard or any other name is not."""
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpSecurityConfig:
-    """TLS and basic authentication of the worker's HTTP endpoint (both off by default)."""
+    """TLS, authentication and control of the worker's HTTP endpoint (all off by default)."""
 
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
     basic_auth_username: str | None = None
     basic_auth_password: Secret | None = None
+    """The scrape credential: guards /metrics, /healthz and /readyz, never the control."""
+    control_enabled: bool = False
+    """Serve the control endpoints (``POST /routes/<route>/resume``)."""
+    control_token: Secret | None = None
+    """The control credential (``Authorization: Bearer <token>``); required when enabled."""
 
     @property
     def uses_tls(self) -> bool:

@@ -48,6 +48,8 @@ _SECTIONS: Final[dict[str, dict[str, str]]] = {
         "tls_keyfile": "path",
         "basic_auth_username": "str",
         "basic_auth_password_file": "path",
+        "control_enabled": "bool",
+        "control_token_file": "path",
     },
 }
 _SECRETS: Final = {
@@ -56,7 +58,10 @@ _SECRETS: Final = {
 }
 _SECTION_SECRETS: Final = {
     "kafka": _SECRETS,
-    "http": {"basic_auth_password": "basic_auth_password_file"},
+    "http": {
+        "basic_auth_password": "basic_auth_password_file",
+        "control_token": "control_token_file",
+    },
 }
 _ROUTE_KEYS: Final = (
     "name",

@@ -40,6 +40,7 @@ from dqgate.errors import GateError
 from dqgate.gate.circuit import log_trip
 from dqgate.gate.connection import aiokafka_options
 from dqgate.gate.emit import Emitter
+from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
@@ -96,6 +97,8 @@ class BatchEngine:
         self._deadline: threading.Timer | None = None
         self.assigned_once = False
         self.rebalancing = False
+        self.tickers: list[Callable[[], object]] = []
+        """Called every second with the window ticks (e.g. the quiet log filter's flush)."""
         metrics.watch_partitions(self.partition_offsets)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -409,21 +412,23 @@ class BatchEngine:
         self._consumer.pause(tp)
         log.info("%s[%d]: held at @%d while the route is paused", tp.topic, tp.partition, offset)
 
-    async def resume(self, route_name: str) -> bool:
-        """Close the route's breaker and fetch its partitions again; False if unknown."""
+    async def resume(self, route_name: str) -> ResumeResult:
+        """Close the route's breaker and fetch its partitions again; say whether it was paused.
+
+        The control endpoint logs who asked; nothing changes for a route that was not paused.
+        """
         processor = self.processors.get(route_name)
         if processor is None:
-            return False
-        was_paused = processor.breaker.resume()
+            return ResumeResult.UNKNOWN
+        if not processor.breaker.resume():
+            return ResumeResult.NOT_PAUSED
         tps = [tp for tp in self._partitions if self._by_source[tp.topic] is processor]
         for tp in tps:
             self._held.pop(tp, None)
         if tps:
             self._consumer.resume(*tps)
         self.metrics.set_circuit_open(route_name, False)
-        if was_paused:
-            log.warning("route %s resumed by request", route_name)
-        return True
+        return ResumeResult.RESUMED
 
     async def _tick(self) -> None:
         while not self._stopping.is_set():
@@ -432,6 +437,8 @@ class BatchEngine:
             except TimeoutError:
                 for processor in self.processors.values():
                     processor.tick()
+                for ticker in self.tickers:
+                    ticker()
 
     async def _refresh_lag(self) -> None:
         """Paused partitions are not fetched, so their highwater is read here (the lag)."""

@@ -2,18 +2,18 @@
 
 When more than ``max_quarantine_ratio`` of the last ``window_records`` records of a route
 went to quarantine, the breaker trips: the gate pauses the route (stops fetching its
-source partitions), logs why and exports ``dqgate_route_paused{route}=1`` and
+source partitions), logs why and exports ``dqgate_circuit_open{route}=1`` and
 ``dqgate_circuit_breaker_trips_total{route}``, instead of quarantining a whole broken
-upstream in silence. Records already handed to the stream when it trips (at most one
-poll, ``max(500, batch_size)``, plus the stream buffer) are still routed normally;
-nothing is skipped or committed past, and the consumer group's lag on the source shows
-what waits. A rebalance un-pauses the partitions; the route pauses again after its next
-batch (the same bounded overshoot).
+upstream in silence. The batch engine stops at the record that trips the breaker: the
+rest of its batch is not routed, and the partition is fetched again from there after a
+resume (the faust engine finishes the batch it holds). Nothing is skipped or committed
+past, and the consumer group's lag on the source shows what waits. Other routes of the
+same worker keep running while one is paused.
 
 Resume a paused route with ``POST /routes/<route>/resume`` on the worker's HTTP address
-(e.g. ``curl -X POST http://127.0.0.1:9464/routes/orders/resume``), or by restarting
-the worker (the breaker starts closed, with an empty window). Other routes of the same
-worker keep running while one is paused.
+when the control endpoint is enabled (``http.control_enabled`` and its token; see
+docs/metrics.md), or by restarting the worker (the breaker starts closed, with an empty
+window).
 """
 
 from __future__ import annotations

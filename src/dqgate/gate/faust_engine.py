@@ -28,6 +28,7 @@ from typing import Any, Final, NoReturn, cast
 from dqgate.config import GateConfig
 from dqgate.errors import ConfigError, DeliveryError
 from dqgate.gate.connection import faust_options
+from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
 from dqgate.metrics import GateMetrics
@@ -170,6 +171,8 @@ class FaustRuntime:
         self.fatal = fatal
         self.guard = AckGuard([r.source for r in config.routes])
         self.assigned_once = False
+        self.tickers: list[Callable[[], object]] = []
+        """Called every second with the window ticks (e.g. the quiet log filter's flush)."""
         producer_max_request = config.output_topics.max_message_bytes + 64 * 1024
         self.app = faust.App(
             config.group_id,
@@ -228,6 +231,8 @@ class FaustRuntime:
     async def _tick_windows(self, *_: Any) -> None:
         for processor in self.processors.values():
             processor.tick()
+        for ticker in self.tickers:
+            ticker()
 
     def partition_offsets(self) -> list[tuple[str, int, int | None, int | None]]:
         """(route, partition, highwater, committed offset) per assigned source partition."""
@@ -384,17 +389,16 @@ class FaustRuntime:
         except Exception as exc:  # keep routing rather than stop the worker
             log.error("route %s: could not pause fetching: %s", route_name, type(exc).__name__)
 
-    async def resume(self, route_name: str) -> bool:
-        """Close the route's breaker and fetch its partitions again; False if unknown."""
+    async def resume(self, route_name: str) -> ResumeResult:
+        """Close the route's breaker and fetch its partitions again; say whether it was paused."""
         processor = self.processors.get(route_name)
         if processor is None:
-            return False
-        was_paused = processor.breaker.resume()
+            return ResumeResult.UNKNOWN
+        if not processor.breaker.resume():
+            return ResumeResult.NOT_PAUSED
         await self._fetching(route_name, paused=False)
         self.metrics.set_circuit_open(route_name, False)
-        if was_paused:
-            log.warning("route %s resumed by request", route_name)
-        return True
+        return ResumeResult.RESUMED
 
     def status(self) -> dict[str, Any]:
         """A JSON-able snapshot for /healthz."""

@@ -84,11 +84,15 @@ class WorkerProcess:
         code, body = self._get("/metrics")
         return body.decode("utf-8") if code == 200 else ""
 
-    def post(self, path: str) -> int:
+    def post(
+        self, path: str, *, headers: Mapping[str, str] | None = None, body: bytes = b""
+    ) -> int:
         """POST to the worker's HTTP endpoint; returns the status code (0: unreachable)."""
         if self.url is None:
             return 0
-        request = urllib.request.Request(self.url + path, method="POST", data=b"")
+        request = urllib.request.Request(
+            self.url + path, method="POST", data=body, headers=dict(headers or {})
+        )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return int(response.status)

@@ -36,8 +36,9 @@ from typing import Any, NoReturn
 
 from dqgate.config import Engine, GateConfig
 from dqgate.gate.circuit import CircuitBreaker
-from dqgate.gate.http import HttpService
+from dqgate.gate.http import HttpService, ResumeResult
 from dqgate.gate.processor import PassThrough, RouteProcessor
+from dqgate.gate.quiet import install_quiet_logging
 from dqgate.gate.topics import prepare_topics
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
@@ -144,7 +145,16 @@ def run_gate(
             if stop_requested.is_set():
                 log.warning("stopped during start-up, before consuming anything")
                 return 0
-            return execute()
+            quiet = install_quiet_logging(
+                on_suppressed=lambda name: metrics.log_lines_suppressed_total.labels(
+                    logger=name
+                ).inc()
+            )
+            runtime.tickers.append(quiet.flush)
+            try:
+                return execute()
+            finally:
+                quiet.flush(final=True)
     finally:
         loop.close()
 
@@ -217,8 +227,8 @@ def _http(
     if config.metrics_address is None:
         return None
 
-    async def resume(route: str) -> bool:
-        result: bool = await runtime().resume(route)
+    async def resume(route: str) -> ResumeResult:
+        result: ResumeResult = await runtime().resume(route)
         return result
 
     http = HttpService(
