@@ -101,6 +101,7 @@ def test_the_gate_configuration_redact_list_is_used(tmp_path: Path) -> None:
     suite.write_text('{"name": "s", "expectations": []}')
     config = tmp_path / "gate.yaml"
     route = {"source": "a", "suite": str(suite), "clean": "b", "quarantine": "c"}
+    route["allow_empty_suite"] = True
     config.write_text(
         yaml.safe_dump(
             {
