@@ -112,3 +112,19 @@ def test_the_gate_configuration_redact_list_is_used(tmp_path: Path) -> None:
         )
     )
     assert configured_fields(load_config(config, environ={})) == ("person_name", "id_number")
+
+
+def test_fields_and_raw_csv_need_the_csv_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """--fields / --raw-csv with JSON lines is a usage error, before connecting."""
+    argv = ["quarantine", "export", "q", "-", "--bootstrap-servers", "127.0.0.1:1"]
+    assert main([*argv, "--fields", "a,b.c"]) == 2
+    assert "--format csv" in capsys.readouterr().err
+
+
+def test_a_bad_field_list_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--fields 'a,,b' exits 2 with the expected form."""
+    argv = ["quarantine", "export", "q", "-", "--bootstrap-servers", "127.0.0.1:1"]
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--format", "csv", "--fields", "a,,b"])
+    assert info.value.code == 2
+    assert "dotted paths" in capsys.readouterr().err

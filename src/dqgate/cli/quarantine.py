@@ -64,6 +64,16 @@ def register(sub: SubParsers) -> None:
         help="write records as JSON lines or CSV (UTF-8 text or base64, all headers)",
     )
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="default: jsonl")
+    p.add_argument(
+        "--fields", type=_fields, metavar="A,B.C",
+        help="csv: also these fields of the (redacted) JSON value, one column each "
+        "(value.A, value.B.C) next to the raw value",
+    )  # fmt: skip
+    p.add_argument(
+        "--raw-csv", action="store_true",
+        help="csv: write cells as they are; by default a cell starting with = + - @ tab or "
+        "CR gets a leading ' so that a spreadsheet shows it as text, not a formula",
+    )  # fmt: skip
     p.add_argument("out", metavar="OUT", help="output file (written as 0600), - for stdout")
     p.set_defaults(handler=_handler("export"))
 
@@ -172,6 +182,15 @@ def _redaction() -> argparse.ArgumentParser:
 def _instant(text: str) -> Instant:
     try:
         return parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fields(text: str) -> tuple[str, ...]:
+    from dqgate.quarantine.export import parse_fields
+
+    try:
+        return parse_fields(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -107,13 +107,19 @@ def stats(args: argparse.Namespace) -> int:
 
 def export_records(args: argparse.Namespace) -> int:
     """``quarantine export``."""
+    if args.format != "csv" and (args.fields or args.raw_csv):
+        raise ConfigError("--fields and --raw-csv are for --format csv")
     context = context_of(args)
     selection = selection_of(args)
     redactor = redactor_of(args, context, "export")
     out: Path | None = None if args.out == "-" else Path(args.out)
 
     async def go(stream: IO[str]) -> QuarantineReader:
-        writer = export.CsvWriter(stream) if args.format == "csv" else None
+        writer = (
+            export.CsvWriter(stream, fields=args.fields or (), raw=args.raw_csv)
+            if args.format == "csv"
+            else None
+        )
         async with QuarantineReader(context.options, selection) as reader:
             async for record in reader.records():
                 document = export.record_document(record, redactor)
