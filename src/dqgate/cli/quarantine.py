@@ -174,7 +174,9 @@ def _redaction() -> argparse.ArgumentParser:
     )  # fmt: skip
     group.add_argument(
         "--reveal", action="store_true",
-        help="show values unmasked (logged as a WARNING with the user and the topic)",
+        help="show values unmasked: a WARNING on stderr and JSON lines (who, when, topic, "
+        "selection, how many records) in the audit log (audit_log in gate.yaml, or "
+        "$DQGATE_AUDIT_LOG); refused when that log cannot be written",
     )  # fmt: skip
     return p
 

@@ -18,9 +18,11 @@ import orjson
 
 from dqgate.errors import ConfigError
 from dqgate.quarantine import export, render
+from dqgate.quarantine.audit import RevealAudit, audited
 from dqgate.quarantine.context import (
     context_of,
     redactor_of,
+    reveal_audit_of,
     run_async,
     selection_of,
     stdout_guard,
@@ -40,12 +42,14 @@ def _emit_records(
 ) -> int:
     context = context_of(args)
     selection = selection_of(args)
-    redactor = redactor_of(args, context, command)
+    redactor = redactor_of(args, context)
     out = sys.stdout
 
-    async def go() -> QuarantineReader:
+    async def go(audit: RevealAudit | None) -> QuarantineReader:
         async with QuarantineReader(context.options, selection) as reader:
             async for record in stream(reader):
+                if audit is not None:
+                    audit.records += 1
                 if args.json:
                     document = export.record_document(record, redactor)
                     out.write(export.json_line(document).decode("utf-8"))
@@ -55,8 +59,8 @@ def _emit_records(
                     out.flush()
             return reader
 
-    with stdout_guard():
-        reader = run_async(go())
+    with audited(reveal_audit_of(args, context, command, selection)) as audit, stdout_guard():
+        reader = run_async(go(audit))
     s = reader.stats
     summary = f"dqgate: {s.matched} record(s) from {selection.topic}"
     if command == "show":
@@ -111,10 +115,10 @@ def export_records(args: argparse.Namespace) -> int:
         raise ConfigError("--fields and --raw-csv are for --format csv")
     context = context_of(args)
     selection = selection_of(args)
-    redactor = redactor_of(args, context, "export")
+    redactor = redactor_of(args, context)
     out: Path | None = None if args.out == "-" else Path(args.out)
 
-    async def go(stream: IO[str]) -> QuarantineReader:
+    async def go(stream: IO[str], audit: RevealAudit | None) -> QuarantineReader:
         writer = (
             export.CsvWriter(stream, fields=args.fields or (), raw=args.raw_csv)
             if args.format == "csv"
@@ -122,6 +126,8 @@ def export_records(args: argparse.Namespace) -> int:
         )
         async with QuarantineReader(context.options, selection) as reader:
             async for record in reader.records():
+                if audit is not None:
+                    audit.records += 1
                 document = export.record_document(record, redactor)
                 if writer is not None:
                     writer.write(document)
@@ -129,11 +135,12 @@ def export_records(args: argparse.Namespace) -> int:
                     stream.write(export.json_line(document).decode("utf-8"))
             return reader
 
-    if out is None:
-        with stdout_guard():
-            reader = run_async(go(sys.stdout))
-    else:
-        reader = write_atomically(out, lambda stream: run_async(go(stream)))
+    with audited(reveal_audit_of(args, context, "export", selection)) as audit:
+        if out is None:
+            with stdout_guard():
+                reader = run_async(go(sys.stdout, audit))
+        else:
+            reader = write_atomically(out, lambda stream: run_async(go(stream, audit)))
     summary = {
         "topic": selection.topic,
         "format": args.format,

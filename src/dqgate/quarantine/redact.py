@@ -16,8 +16,9 @@ The fields come from the gate configuration (``redact: [person_name, id_number]`
   the gate with its own list) is redacted again like a value, with this list.
 
 ``--reveal`` turns all of it off and is logged as a WARNING on stderr naming the user,
-the host, the command and the topic (never values), whatever ``--log-level`` says. With
-no field configured, nothing is redacted.
+the host, the command and the topic (never values), whatever ``--log-level`` says, and
+as JSON lines in the configured audit log (:mod:`dqgate.quarantine.audit`). With no
+field configured, nothing is redacted.
 """
 
 from __future__ import annotations
@@ -54,21 +55,27 @@ def configured_fields(config: object) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def log_reveal(*, command: str, topic: str) -> None:
-    """Record that redaction was turned off (who, where, what topic; never values)."""
+def log_reveal(*, command: str, topic: str, audit_log: object = None) -> None:
+    """Say on stderr that redaction was turned off (who, where, what topic; never values)."""
     if not _log.isEnabledFor(logging.WARNING):  # an audit line: --log-level cannot hide it
         _log.setLevel(logging.WARNING)
     try:
         user = getpass.getuser()
     except (OSError, KeyError):
         user = "unknown"
+    recorded = (
+        f"recorded in the audit log {audit_log}"
+        if audit_log is not None
+        else "no audit_log is configured, so this is recorded nowhere else"
+    )
     _log.warning(
         "--reveal: redaction is off; user %s on host %s ran `dqgate quarantine %s` on "
-        "topic %s; record values are shown unmasked",
+        "topic %s; record values are shown unmasked; %s",
         user,
         socket.gethostname(),
         command,
         topic,
+        recorded,
     )
 
 
