@@ -89,10 +89,13 @@ def context_of(args: argparse.Namespace) -> Context:
     )
 
 
-def selection_of(args: argparse.Namespace) -> Selection:
-    """The Selection of the topic and filter arguments."""
+def selection_of(args: argparse.Namespace, context: Context | None = None) -> Selection:
+    """The Selection of the topic and filter arguments; with a configuration, filters
+    naming an expectation id or a column that none of its suites has are refused."""
+    from dqgate.quarantine.filters import check_filters
+
     try:
-        return Selection(
+        selection = Selection(
             topic=args.topic,
             partitions=tuple(sorted(set(getattr(args, "partition", None) or ()))),
             since=getattr(args, "since", None),
@@ -104,6 +107,9 @@ def selection_of(args: argparse.Namespace) -> Selection:
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    if context is not None:
+        check_filters(context.config, selection.expectations, selection.columns)
+    return selection
 
 
 def redactor_of(args: argparse.Namespace, context: Context) -> Redactor:
