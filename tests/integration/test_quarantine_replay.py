@@ -8,8 +8,9 @@ ethnicity, go through a gate whose suite refuses it; the 20 land in quarantine.
 2. the same replay again: it resumes after its checkpoint, finds only the 20 copies and
    refuses them all (the loop guard); nothing is produced;
 3. the suite is fixed (the spelling is accepted), the gate restarted on the same group,
-   and the replay rerun with ``--ignore-checkpoint``: the 20 originals are replayed, pass,
-   and land in clean with their replay lineage; the 20 copies are refused again.
+   and the replay rerun with ``--ignore-checkpoint --all-copies`` (every copy, as before
+   replays took one copy per origin): the 20 originals are replayed, pass, and land in
+   clean with their replay lineage; the 20 copies are refused again (exit code 3).
 
 The SIGKILL test replays 300 records slowly, kills the replay after some checkpoints,
 restarts it, and checks every record reached the target once, except records after the
@@ -97,12 +98,12 @@ class Story:
     source_count_after_refusal: int = 0
 
 
-def replay_cli(*argv: str) -> dict[str, Any]:
+def replay_cli(*argv: str, code: int = 0) -> dict[str, Any]:
     """Run `dqgate quarantine replay ... --json` in process; returns its report."""
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main(["quarantine", "replay", *argv, "--json"])
-    assert code == 0, buffer.getvalue()
+        exit_code = main(["quarantine", "replay", *argv, "--json"])
+    assert exit_code == code, buffer.getvalue()
     report: dict[str, Any] = json.loads(buffer.getvalue())
     return report
 
@@ -158,13 +159,13 @@ def story(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         s.reports.append(replay_cli(s.quarantine, *common))
         wait_for_count(kafka_bootstrap, s.quarantine, 2 * BAD, worker)
         s.source_count_before_refusal = count(kafka_bootstrap, source)
-        s.reports.append(replay_cli(s.quarantine, *common))
+        s.reports.append(replay_cli(s.quarantine, *common, code=3))
         s.source_count_after_refusal = count(kafka_bootstrap, source)
         assert worker.stop() == 0, worker.log_tail()
         worker = start_worker(["--config", str(fixed)], log_path=tmp / "fixed.log")
         worker.wait_ready()
-        again = [*common, "--ignore-checkpoint"]
-        s.reports.append(replay_cli(s.quarantine, *again))
+        again = [*common, "--ignore-checkpoint", "--all-copies"]
+        s.reports.append(replay_cli(s.quarantine, *again, code=3))
         wait_for_count(kafka_bootstrap, s.clean, GOOD + BAD, worker)
         assert worker.stop() == 0, worker.log_tail()
         yield s

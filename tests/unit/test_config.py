@@ -22,12 +22,16 @@ from dqgate.config import (
 )
 from dqgate.errors import ConfigError
 
-SUITE_JSON = '{"name": "s", "expectations": []}'
+SUITE_JSON = (
+    '{"name": "s", "expectations": '
+    '[{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}]}'
+)
+EMPTY_SUITE_JSON = '{"name": "s", "expectations": []}'
 
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
-    """An (empty) suite file next to the config."""
+    """A one-expectation suite file next to the config."""
     path = tmp_path / "suite.json"
     path.write_text(SUITE_JSON, encoding="utf-8")
     return path
@@ -365,3 +369,129 @@ def test_route_suite_parameters_must_be_a_mapping(tmp_path: Path, suite: Path) -
     data["routes"][0]["suite_parameters"] = ["min_age"]
     with pytest.raises(ConfigError, match="suite_parameters must be a mapping"):
         load(tmp_path, data)
+
+
+def test_duplicate_top_level_key_names_both_lines(tmp_path: Path, suite: Path) -> None:
+    """A second group_id is refused naming its line and the first one's (not last-wins)."""
+    path = tmp_path / "gate.yaml"
+    path.write_text(
+        "kafka: {bootstrap_servers: '127.0.0.1:9092'}\n"
+        "group_id: incidents\n"
+        "routes: [{source: in, suite: suite.json, clean: ok, quarantine: bad}]\n"
+        "group_id: incidents-v2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = str(info.value)
+    assert "gate.yaml" in message and "duplicate key 'group_id'" in message
+    assert "line 4" in message and "first at line 2" in message
+
+
+def test_duplicate_key_inside_a_route_is_refused(tmp_path: Path, suite: Path) -> None:
+    """Nested mappings are checked too: a route with two `quarantine:` keys."""
+    path = tmp_path / "gate.yaml"
+    path.write_text(
+        "kafka:\n  bootstrap_servers: 127.0.0.1:9092\nroutes:\n  - source: in\n"
+        "    suite: suite.json\n    clean: ok\n    quarantine: bad\n    quarantine: worse\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"line 8: duplicate key 'quarantine' \(first at line 7"):
+        load_config(path, environ={})
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path, suite: Path) -> None:
+    """A key brought in by `<<: *anchor` and set again is an override, not a duplicate."""
+    path = tmp_path / "gate.yaml"
+    path.write_text(
+        "kafka: {bootstrap_servers: '127.0.0.1:9092'}\n"
+        "base: &base {source: in, suite: suite.json, clean: ok, quarantine: bad}\n"
+        "routes: [{<<: *base, quarantine: worse}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="unknown key 'base'"):  # parsed fine, then checked
+        load_config(path, environ={})
+
+
+def test_yaml_syntax_error_names_the_file_and_line(tmp_path: Path, suite: Path) -> None:
+    """A YAML syntax error says which file, and where, not '<unicode string>'."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("kafka:\n  bootstrap_servers: [a\nroutes: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = str(info.value)
+    assert message.startswith(f"{path}: not valid YAML")
+    assert '"<unicode string>"' not in message and f'"{path}", line 2' in message
+
+
+@pytest.mark.parametrize(
+    ("typo", "suggestion"),
+    [({"batch_siz": 5}, "batch_size"), ({"comit_interval_s": 1}, "commit_interval_s")],
+)
+def test_unknown_top_level_key_gets_a_did_you_mean(
+    tmp_path: Path, suite: Path, typo: dict[str, Any], suggestion: str
+) -> None:
+    """A near miss of a known key is named as the likely fix."""
+    with pytest.raises(ConfigError, match=f"did you mean '{suggestion}'"):
+        load(tmp_path, minimal(**typo))
+
+
+def test_unknown_section_and_route_keys_get_a_did_you_mean(tmp_path: Path, suite: Path) -> None:
+    """kafka.bootstrap_server and routes[0].qurantine name bootstrap_servers / quarantine."""
+    data = minimal()
+    data["kafka"]["bootstrap_server"] = "x:1"
+    with pytest.raises(ConfigError, match="did you mean 'bootstrap_servers'"):
+        load(tmp_path, data)
+    data = minimal()
+    data["routes"][0]["qurantine"] = "x"
+    with pytest.raises(ConfigError, match="did you mean 'quarantine'"):
+        load(tmp_path, data)
+
+
+def test_unknown_dqgate_environment_variable_is_an_error(tmp_path: Path, suite: Path) -> None:
+    """DQGATE_BATCH_SIZ=5 is refused with the variable it probably meant (not ignored)."""
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, minimal(), {"DQGATE_BATCH_SIZ": "5"})
+    message = str(info.value)
+    assert "environment DQGATE_BATCH_SIZ" in message
+    assert "did you mean 'DQGATE_BATCH_SIZE'" in message
+
+
+def test_dqgate_variables_read_elsewhere_are_not_errors(tmp_path: Path, suite: Path) -> None:
+    """DQGATE_NATIVE, DQGATE_KAFKA_HOME and the test suite's variables are known."""
+    env = {
+        "DQGATE_NATIVE": "0",
+        "DQGATE_KAFKA_HOME": "/opt/kafka",
+        "DQGATE_TEST_BOOTSTRAP": "127.0.0.1:9092",
+        "DQGATE_PARITY_SEED": "1",
+        "OTHER_BATCH_SIZ": "5",
+    }
+    assert load(tmp_path, minimal(), env).batch_size == 500
+
+
+def test_a_suite_without_expectations_is_refused(tmp_path: Path) -> None:
+    """An empty suite would pass every record: refused, naming the route and the fix."""
+    (tmp_path / "suite.json").write_text(EMPTY_SUITE_JSON, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, minimal())
+    message = str(info.value)
+    assert "routes[0] (in)" in message and "has no expectations" in message
+    assert "allow_empty_suite: true" in message
+
+
+def test_allow_empty_suite_or_pass_through_accepts_an_empty_suite(tmp_path: Path) -> None:
+    """allow_empty_suite: true (or validate: false) says the empty suite is intended."""
+    (tmp_path / "suite.json").write_text(EMPTY_SUITE_JSON, encoding="utf-8")
+    for key, value in (("allow_empty_suite", True), ("validate", False)):
+        data = minimal()
+        data["routes"][0][key] = value
+        assert load(tmp_path, data).routes[0].source == "in"
+
+
+def test_audit_log_is_resolved_next_to_the_file(tmp_path: Path, suite: Path) -> None:
+    """audit_log: a relative path is relative to gate.yaml; its folder must exist."""
+    assert load(tmp_path, minimal(audit_log="audit.jsonl")).audit_log == str(
+        tmp_path / "audit.jsonl"
+    )
+    with pytest.raises(ConfigError, match="does not exist"):
+        load(tmp_path, minimal(audit_log="missing/audit.jsonl"))

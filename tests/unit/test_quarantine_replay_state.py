@@ -11,7 +11,13 @@ import pytest
 
 from dqgate.errors import ConfigError
 from dqgate.quarantine.checkpoint import SOURCE_TARGET, Checkpoint
-from dqgate.quarantine.envelope import REPLAY_COUNT, REPLAY_OF, QuarantinedRecord, decode_record
+from dqgate.quarantine.envelope import (
+    REPLAY_AT,
+    REPLAY_COUNT,
+    REPLAY_OF,
+    QuarantinedRecord,
+    decode_record,
+)
 from dqgate.quarantine.progress import Progress
 from dqgate.quarantine.replay import ReplayOptions, decide, replay_headers
 from dqgate.quarantine.selection import Selection, parse_instant
@@ -59,8 +65,9 @@ def test_unreadable_replay_counts_and_missing_sources_are_refused() -> None:
     assert decide(record(), ReplayOptions()) == (None, "no_source_topic")
 
 
-def test_replay_headers_keep_user_headers_and_add_count_and_lineage() -> None:
-    """Non-dqgate headers in order, old dqgate headers dropped, count incremented."""
+def test_replay_headers_keep_user_headers_and_add_count_lineage_and_time() -> None:
+    """Non-dqgate headers in order, old dqgate headers dropped, count incremented, and
+    the time of the replay in dqgate.replay.at (the timestamp stays the original)."""
     headers = replay_headers(
         record(
             ("origin", b"x"),
@@ -68,13 +75,15 @@ def test_replay_headers_keep_user_headers_and_add_count_and_lineage() -> None:
             (REPLAY_COUNT, b"1"),
             ("trace", None),
             offset=41,
-        )
+        ),
+        now_ms=1_750_000_000_123,
     )
     assert headers == [
         ("origin", b"x"),
         ("trace", None),
         (REPLAY_COUNT, b"2"),
         (REPLAY_OF, b"people.quarantine/1/41"),
+        (REPLAY_AT, b"2025-06-15T15:06:40.123Z"),
     ]
 
 

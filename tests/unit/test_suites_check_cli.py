@@ -56,3 +56,55 @@ def test_broken_suite_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[st
     suite.write_text(json.dumps({"expectation_suite_name": "s", "expectations": []}))
     assert main(["suites", "check", str(suite)]) == 2
     assert "0.x key" in capsys.readouterr().err
+
+
+PARAMETERISED = {
+    "name": "adults",
+    "expectations": [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "age", "min_value": {"$PARAMETER": "min_age"}, "max_value": 120},
+        }
+    ],
+}
+
+
+def test_param_lets_a_parameterised_suite_be_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a value the check fails naming the parameter; --param min_age=18 passes."""
+    suite = tmp_path / "adults.json"
+    suite.write_text(json.dumps(PARAMETERISED))
+    assert main(["suites", "check", str(suite)]) == 2
+    assert "'min_age'" in capsys.readouterr().err
+    assert main(["suites", "check", str(suite), "--param", "min_age=18", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["expectations"]
+    assert row["mode"] == "compiled"
+
+
+def test_config_checks_its_routes_suites_with_their_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--config alone: every route's suite, with the route's suite_parameters."""
+    suite = tmp_path / "adults.json"
+    suite.write_text(json.dumps(PARAMETERISED))
+    route = {"source": "in", "suite": "adults.json", "clean": "ok", "quarantine": "bad"}
+    route["suite_parameters"] = {"min_age": 18}
+    config = tmp_path / "gate.yaml"
+    config.write_text(
+        json.dumps({"kafka": {"bootstrap_servers": "127.0.0.1:9092"}, "routes": [route]})
+    )
+    assert main(["suites", "check", "--config", str(config), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["suite"] for s in out["suites"]] == ["adults"] and out["errors"] == []
+    assert main(["suites", "check", str(suite), "--config", str(config)]) == 0
+
+
+def test_no_argument_outside_the_repository_names_the_default_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run where there is no expectations/ folder: exit 2 naming the folder it looked in."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["suites", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "default folder expectations/" in err and str(tmp_path / "expectations") in err

@@ -112,3 +112,107 @@ def test_summary_json_counts(files: tuple[Path, Path], tmp_path: Path) -> None:
         "out_of_range": 1,
         "undecodable": 1,
     }
+
+
+PARAMETERISED = {
+    "name": "adults",
+    "expectations": [
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "age", "min_value": {"$PARAMETER": "min_age"}, "max_value": 120},
+            "meta": {"id": "adult"},
+        }
+    ],
+}
+AGES = b'{"age": 17}\n{"age": 30}\n'
+
+
+@pytest.fixture
+def parameterised(tmp_path: Path) -> tuple[Path, Path]:
+    suite = tmp_path / "adults.json"
+    suite.write_text(json.dumps(PARAMETERISED))
+    data = tmp_path / "ages.jsonl"
+    data.write_bytes(AGES)
+    return suite, data
+
+
+def gate_yaml(tmp_path: Path, suite: Path, **route: object) -> Path:
+    config = tmp_path / "gate.yaml"
+    base = {"source": "in", "suite": str(suite), "clean": "ok", "quarantine": "bad"}
+    config.write_text(
+        json.dumps({"kafka": {"bootstrap_servers": "127.0.0.1:9092"}, "routes": [base | route]})
+    )
+    return config
+
+
+def test_param_resolves_a_suite_parameter(
+    parameterised: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--param min_age=18 sets the $PARAMETER (a number): 17 is quarantined, 30 passes."""
+    suite, data = parameterised
+    verdicts = tmp_path / "v.jsonl"
+    argv = ["validate", "--suite", str(suite), str(data), "--verdicts", str(verdicts)]
+    assert main([*argv, "--param", "min_age=18"]) == 1
+    outcomes = [json.loads(line)["outcome"] for line in verdicts.read_text().splitlines()]
+    assert outcomes == ["quarantine", "pass"]
+    capsys.readouterr()
+    assert main([*argv, "--param", "min_age=10"]) == 0
+
+
+def test_unset_parameter_is_named(
+    parameterised: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --param or --config, the missing parameter stops validation (exit 2)."""
+    suite, data = parameterised
+    assert main(["validate", "--suite", str(suite), str(data)]) == 2
+    assert "'min_age'" in capsys.readouterr().err
+
+
+def test_config_gives_the_route_parameters_and_param_wins(
+    parameterised: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--config: the route's suite_parameters apply; --param overrides them."""
+    suite, data = parameterised
+    config = gate_yaml(tmp_path, suite, name="adults", suite_parameters={"min_age": 18})
+    argv = ["validate", "--suite", str(suite), str(data), "--config", str(config)]
+    assert main(argv) == 1
+    assert "parameters of route adults" in capsys.readouterr().err
+    assert main([*argv, "--param", "min_age=0"]) == 0
+
+
+def test_route_names_the_parameters_for_a_new_suite_file(
+    parameterised: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A suite no route uses yet takes --route's parameters; an unknown route is named."""
+    suite, data = parameterised
+    deployed = tmp_path / "deployed.json"
+    deployed.write_text(json.dumps(PARAMETERISED))
+    config = gate_yaml(tmp_path, deployed, name="adults", suite_parameters={"min_age": 18})
+    argv = ["validate", "--suite", str(suite), str(data), "--config", str(config)]
+    assert main([*argv, "--route", "adults"]) == 1
+    assert main([*argv, "--route", "nope"]) == 2
+    assert "no route 'nope' (routes: adults)" in capsys.readouterr().err
+
+
+def test_a_bad_param_is_a_usage_error(
+    parameterised: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--param without '=' exits 2 showing the expected form."""
+    suite, data = parameterised
+    with pytest.raises(SystemExit) as info:
+        main(["validate", "--suite", str(suite), str(data), "--param", "min_age"])
+    assert info.value.code == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_a_suite_without_expectations_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty suite passes everything: exit 2, unless --allow-empty-suite."""
+    suite = tmp_path / "empty.json"
+    suite.write_text(json.dumps({"name": "empty", "expectations": []}))
+    data = tmp_path / "in.jsonl"
+    data.write_bytes(b'{"a": 1}\n')
+    assert main(["validate", "--suite", str(suite), str(data)]) == 2
+    assert "has no expectations" in capsys.readouterr().err
+    assert main(["validate", "--suite", str(suite), str(data), "--allow-empty-suite"]) == 0

@@ -18,6 +18,10 @@ from dqgate.errors import DQGateError
 
 EXIT_USAGE = 2
 _VALUE_LOGGING_LOGGERS = ("aiokafka", "faust")
+_NOISY_LOGGERS = ("great_expectations",)
+"""Loggers kept at WARNING whatever --log-level says: GX logs ~200 INFO lines when it is
+imported (``_docs_decorators``, ``Created temporary directory ... for ephemeral docs
+site``) and thousands of DEBUG lines, none of them about dqgate's work."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,15 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging(level: str) -> None:
+    """dqgate's own loggers at ``level`` on stderr; GX's import noise and value dumps kept out."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in _VALUE_LOGGING_LOGGERS:  # their DEBUG lines print record bytes
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit code (2 for usage and configuration errors)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for name in _VALUE_LOGGING_LOGGERS:  # their DEBUG lines print record bytes
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
+    configure_logging(args.log_level)
     try:
         code: int = args.handler(args)
     except DQGateError as exc:

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from dqgate.cli.suite_params import add_suite_options, suite_sources
+
 EXIT_OK = 0
 EXIT_UNSUPPORTED = 1
 EXIT_BROKEN = 2
@@ -32,18 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "paths",
         nargs="*",
         type=Path,
-        default=[Path("expectations")],
-        help="suite files or folders of *.json (default: expectations/)",
+        default=[],
+        help="suite files or folders of *.json (default: --config's routes' suites, "
+        "else expectations/)",
     )
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    add_suite_options(check)
     check.set_defaults(handler=run_check)
-
-
-def _files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
-    return files
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -54,9 +51,10 @@ def run_check(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     suites: list[dict[str, Any]] = []
     broken: list[dict[str, str]] = []
-    for file in _files(args.paths):
+    for source in suite_sources(args.paths, args.config, args.param):
+        file = source.path
         try:
-            loaded = load_suite(file)
+            loaded = load_suite(file, suite_parameters=source.parameters)
         except SuiteError as exc:
             broken.append({"file": str(file), "error": str(exc)})
             continue

@@ -11,6 +11,9 @@ from typing import IO, TYPE_CHECKING
 
 import orjson
 
+from dqgate.cli.suite_params import add_suite_options, parameters_for
+from dqgate.errors import SuiteError
+
 if TYPE_CHECKING:
     from dqgate.suites import WindowResult
     from dqgate.verdict import Verdict
@@ -28,7 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="validate a JSON-lines file against a suite, offline",
         description=(
             "Validate raw records (one per line, any bytes) against a GX suite. Exit 0 when "
-            "nothing was quarantined, 1 when something was, 2 on usage or suite errors."
+            "nothing was quarantined, 1 when something was, 2 on usage or suite errors. "
+            "With --config, the suite's $PARAMETER kwargs get the suite_parameters of the "
+            "route that uses it (or --route), and max_record_bytes is the gate's."
         ),
     )
     p.add_argument("--suite", required=True, type=Path, help="GX 1.x suite JSON file")
@@ -40,6 +45,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--max-record-bytes", type=int, default=None, help="records larger than this are too_large"
     )
+    add_suite_options(p)
+    p.add_argument(
+        "--route", metavar="NAME",
+        help="with --config: the route whose suite_parameters apply (default: the route(s) "
+        "using --suite, or the only route)",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-empty-suite", action="store_true",
+        help="accept a suite without expectations (it passes every record)",
+    )  # fmt: skip
     p.set_defaults(handler=run)
 
 
@@ -84,12 +99,21 @@ def _print_windows(windows: list[WindowResult]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate every line; write outputs; print the summary to stderr."""
-    from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, compile_suite
+    from dqgate.config import load_config
+    from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, compile_suite, load_suite
     from dqgate.summary import VerdictTally
 
-    suite = compile_suite(
-        args.suite, max_record_bytes=args.max_record_bytes or DEFAULT_MAX_RECORD_BYTES
-    )
+    config = None if args.config is None else load_config(args.config)
+    params = parameters_for(args.suite, config, args.param, route=args.route)
+    loaded = load_suite(args.suite, suite_parameters=params.parameters)
+    if not loaded.expectations and not (args.allow_empty_suite or params.allow_empty):
+        raise SuiteError(
+            "the suite has no expectations, so every record would pass unchecked; add "
+            "expectations, or give --allow-empty-suite if that is intended",
+            path=str(args.suite),
+        )
+    default_max = DEFAULT_MAX_RECORD_BYTES if config is None else config.max_record_bytes
+    suite = compile_suite(loaded, max_record_bytes=args.max_record_bytes or default_max)
     tally = VerdictTally()
     with contextlib.ExitStack() as stack:
         source = (
@@ -110,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
                     verdicts.write(_verdict_line(number, verdict))
     suite.windows.flush()
     windows = suite.windows.drain()
-    print(f"suite {suite.name} ({args.suite})", file=sys.stderr)
+    where = f"; parameters of route {params.route}" if params.route else ""
+    print(f"suite {suite.name} ({args.suite}{where})", file=sys.stderr)
     print(tally.render(), file=sys.stderr)
     _print_windows(windows)
     if args.summary_json:

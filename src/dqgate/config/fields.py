@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -50,9 +51,7 @@ def _flatten(
     known = set(_TOP_SCALARS) | set(_SECTIONS) | {"routes", "redact"}
     for key, value in raw.items():
         if key not in known:
-            raise ConfigError(
-                f"{origin}: unknown key {key!r} (known keys: {', '.join(sorted(known))})"
-            )
+            raise ConfigError(f"{origin}: unknown key {key!r}{_suggest(str(key), known)}")
         if key in _SECTIONS:
             if value is None:
                 values.put(key, None, origin=origin, base=base)
@@ -68,8 +67,7 @@ def _flatten(
                     )
                 if sub not in _SECTIONS[key]:
                     raise ConfigError(
-                        f"{origin}: unknown key {key}.{sub!s} "
-                        f"(known keys: {', '.join(sorted(_SECTIONS[key]))})"
+                        f"{origin}: unknown key {key}.{sub!s}{_suggest(str(sub), _SECTIONS[key])}"
                     )
                 values.put(f"{key}.{sub}", subvalue, origin=origin, base=base)
         elif key != "routes":
@@ -79,6 +77,14 @@ def _flatten(
     if not isinstance(raw["routes"], list):
         raise ConfigError(f"{origin}: routes must be a list of routes, not {_kind(raw['routes'])}")
     return (list(raw["routes"]), origin, base)
+
+
+def _suggest(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?) (known keys: ...)`` for an unknown ``word``."""
+    names = sorted(known)
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{hint} (known keys: {', '.join(names)})"
 
 
 def _get(values: _Values, key: str) -> Any:
@@ -167,6 +173,21 @@ def _path(values: _Values, key: str) -> str | None:
         path = values.bases.get(key, Path.cwd()) / path
     if not path.is_file():
         raise values.fail(key, f"file {path} does not exist or is not a file")
+    return str(path)
+
+
+def _out_path(values: _Values, key: str) -> str | None:
+    """A file the program writes (it may not exist yet): absolute, its folder must exist."""
+    text = _opt_str(values, key)
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = values.bases.get(key, Path.cwd()) / path
+    if not path.parent.is_dir():
+        raise values.fail(key, f"folder {path.parent} does not exist")
+    if path.is_dir():
+        raise values.fail(key, f"{path} is a folder; name a file")
     return str(path)
 
 

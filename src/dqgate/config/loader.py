@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,9 +23,11 @@ from dqgate.config.fields import (
     _names,
     _opt_int,
     _opt_str,
+    _out_path,
     _path,
     _secret,
     _str,
+    _suggest,
     _Values,
 )
 from dqgate.config.model import (
@@ -43,8 +46,11 @@ from dqgate.config.model import (
 from dqgate.config.schema import (
     _ROUTE_KEYS,
     _SECTIONS,
+    DEVELOPER_ENV_PREFIXES,
     ENV_VARS,
+    OTHER_ENV_VARS,
 )
+from dqgate.config.yaml_loader import DuplicateKeyError, load_yaml
 from dqgate.errors import ConfigError
 
 
@@ -57,11 +63,14 @@ def load_config(
     """Read ``path`` (YAML), apply ``DQGATE_*`` from ``environ`` and ``overrides``, check all."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open(encoding="utf-8") as stream:
+            raw = load_yaml(stream)
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the gate configuration: {exc.strerror}") from exc
-    try:
-        raw = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{file}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
     if raw is None:
@@ -86,6 +95,7 @@ def build_config(
     env = os.environ if environ is None else environ
     values = _Values()
     routes_raw = _flatten(raw, values, origin=origin, base=base)
+    _check_environment(env)
     for name, key in ENV_VARS.items():
         if env.get(name, "") != "":
             values.put(key, env[name], origin=f"environment {name}", base=Path.cwd())
@@ -95,7 +105,7 @@ def build_config(
         elif value is not None:
             values.put(key, value, origin="command line", base=Path.cwd())
     breaker = _breaker(values, "circuit_breaker")
-    routes = _routes(routes_raw, values, default_breaker=breaker)
+    routes = _routes(routes_raw, values, default_breaker=breaker, origin=origin)
     config = GateConfig(
         kafka=_kafka(values),
         routes=routes,
@@ -130,10 +140,26 @@ def build_config(
         ),
         window_records=_int(values, "window_records", default=10_000, minimum=1),
         window_seconds=_float(values, "window_seconds", default=60.0, minimum=0.1),
+        audit_log=_out_path(values, "audit_log"),
         origin=origin,
     )
     _check_topology(config.routes, origin=origin)
     return config
+
+
+def _check_environment(env: Mapping[str, str]) -> None:
+    """An unknown ``DQGATE_*`` variable is an error, like an unknown key (a typo is not ignored)."""
+    for name in sorted(env):
+        if not name.startswith("DQGATE_") or name in ENV_VARS or name in OTHER_ENV_VARS:
+            continue
+        if name.startswith(DEVELOPER_ENV_PREFIXES):
+            continue
+        known = [*ENV_VARS, *OTHER_ENV_VARS]
+        hint = _suggest(name, known).partition(" (known keys")[0]
+        raise ConfigError(
+            f"environment {name}: unknown dqgate variable{hint}; every configuration key "
+            f"has one (DQGATE_ + its path, e.g. DQGATE_BATCH_SIZE); unset {name} or fix its name"
+        )
 
 
 # --- sections ---------------------------------------------------------------------------
@@ -306,9 +332,10 @@ def _routes(
     values: _Values,
     *,
     default_breaker: CircuitBreakerConfig | None,
+    origin: str = "configuration",
 ) -> tuple[RouteConfig, ...]:
     if not routes_raw or not routes_raw[0]:
-        origin = routes_raw[1] if routes_raw else "configuration"
+        origin = routes_raw[1] if routes_raw else origin
         raise ConfigError(
             f"{origin}: routes: at least one route {{source, suite, clean, quarantine}} is required"
         )
@@ -322,13 +349,16 @@ def _routes(
         for key, value in item.items():
             if key not in _ROUTE_KEYS:
                 raise ConfigError(
-                    f"{origin}: unknown key {where}.{key!s} "
-                    f"(known keys: {', '.join(sorted(_ROUTE_KEYS))})"
+                    f"{origin}: unknown key {where}.{key!s}{_suggest(str(key), _ROUTE_KEYS)}"
                 )
             if key == "circuit_breaker" and isinstance(value, Mapping):
                 for sub, subvalue in value.items():
                     if sub not in _SECTIONS["circuit_breaker"]:
-                        raise ConfigError(f"{origin}: unknown key {where}.circuit_breaker.{sub!s}")
+                        known = _SECTIONS["circuit_breaker"]
+                        raise ConfigError(
+                            f"{origin}: unknown key {where}.circuit_breaker.{sub!s}"
+                            f"{_suggest(str(sub), known)}"
+                        )
                     local.put(f"{where}.circuit_breaker.{sub}", subvalue, origin=origin, base=base)
             elif key == "suite_parameters":
                 if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
@@ -344,21 +374,42 @@ def _routes(
         if "circuit_breaker" in item:
             breaker = _breaker(local, f"{where}.circuit_breaker")
         source = _topic(local, f"{where}.source")
-        routes.append(
-            RouteConfig(
-                name=_str(local, f"{where}.name", default=source),
-                source=source,
-                suite=_path(local, f"{where}.suite") or _str(local, f"{where}.suite"),
-                clean=_topic(local, f"{where}.clean"),
-                quarantine=_topic(local, f"{where}.quarantine"),
-                circuit_breaker=breaker,
-                validate=_bool(local, f"{where}.validate", default=True),
-                suite_parameters=tuple(sorted((item.get("suite_parameters") or {}).items())),
-                tombstones=_enum(local, f"{where}.tombstones", TombstonePolicy)
-                or TombstonePolicy.QUARANTINE,
-            )
+        route = RouteConfig(
+            name=_str(local, f"{where}.name", default=source),
+            source=source,
+            suite=_path(local, f"{where}.suite") or _str(local, f"{where}.suite"),
+            clean=_topic(local, f"{where}.clean"),
+            quarantine=_topic(local, f"{where}.quarantine"),
+            circuit_breaker=breaker,
+            validate=_bool(local, f"{where}.validate", default=True),
+            suite_parameters=tuple(sorted((item.get("suite_parameters") or {}).items())),
+            tombstones=_enum(local, f"{where}.tombstones", TombstonePolicy)
+            or TombstonePolicy.QUARANTINE,
+            allow_empty_suite=_bool(local, f"{where}.allow_empty_suite", default=False),
         )
+        _check_not_empty(route, f"{origin}: {where} ({route.name})")
+        routes.append(route)
     return tuple(routes)
+
+
+def _check_not_empty(route: RouteConfig, where: str) -> None:
+    """A suite without expectations passes everything: refused unless the route says so.
+
+    Only the file's ``expectations`` list is read here (no GX); a file that is not a
+    suite is left to the suite loader, which names what is wrong with it.
+    """
+    if not route.validate or route.allow_empty_suite:
+        return
+    try:
+        raw = json.loads(Path(route.suite).read_bytes())
+    except (OSError, ValueError):
+        return
+    if isinstance(raw, Mapping) and raw.get("expectations") == []:
+        raise ConfigError(
+            f"{where}: suite {route.suite} has no expectations, so every record would pass "
+            "unchecked; add expectations, or set allow_empty_suite: true on the route if "
+            "that is intended"
+        )
 
 
 def _topic(values: _Values, key: str) -> str:

@@ -116,6 +116,8 @@ class RouteConfig:
     """Values of the suite's ``$PARAMETER`` kwargs (name, value), e.g. thresholds per route."""
     tombstones: TombstonePolicy = TombstonePolicy.QUARANTINE
     """Null values: quarantined (reason ``tombstone``) or passed to clean unevaluated."""
+    allow_empty_suite: bool = False
+    """A suite without expectations passes every record: refused unless this says it is meant."""
 
     @property
     def outputs(self) -> tuple[str, str]:
@@ -210,6 +212,8 @@ class GateConfig:
     """Window expectations and mostly ratios close a tumbling window after this many records..."""
     window_seconds: float = 60.0
     """...or after this many seconds, whichever comes first."""
+    audit_log: str | None = None
+    """File where ``dqgate quarantine ... --reveal`` appends a JSON audit line (None: none)."""
     origin: str = "<built>"
 
 

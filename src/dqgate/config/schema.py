@@ -23,6 +23,7 @@ _TOP_SCALARS: Final = {
     "window_seconds": "float",
     "quarantine_values": "bool",
     "quarantine_values_max_bytes": "int",
+    "audit_log": "file",
 }
 _SECTIONS: Final[dict[str, dict[str, str]]] = {
     "kafka": {
@@ -73,7 +74,18 @@ _ROUTE_KEYS: Final = (
     "validate",
     "suite_parameters",
     "tombstones",
+    "allow_empty_suite",
 )
+OTHER_ENV_VARS: Final = frozenset(
+    {
+        "DQGATE_NATIVE",  # dqgate.suites.native: 0 turns the native decider off
+        "DQGATE_KAFKA_HOME",  # dqgate.kafka.jars: a Kafka distribution instead of fetched jars
+        "DQGATE_PKI_PASSWORD",  # dqgate.kafka.pki: key passwords, in openssl's environment only
+    }
+)
+"""``DQGATE_*`` variables read outside the configuration (not configuration keys)."""
+DEVELOPER_ENV_PREFIXES: Final = ("DQGATE_TEST_", "DQGATE_PARITY_", "DQGATE_FUZZ_", "DQGATE_NATIVE_")
+"""Prefixes of the test suite's own variables (tests/, never read by the package)."""
 
 
 def _env_vars() -> dict[str, str]:

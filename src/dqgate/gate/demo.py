@@ -5,6 +5,10 @@ topics, starts ``dqgate run --config`` as a child process on the incident-report
 produces ``count`` generated records (including non-JSON garbage and truncated JSON),
 waits until every one is routed (counted by lineage headers), prints a summary and stops
 everything, unless ``keep_running``.
+
+The demo's gate.yaml redacts the personal fields (``person_name``, ``id_number``), so
+``dqgate quarantine show`` masks them, and names an audit log: the closing lines show
+how to ``--reveal`` them deliberately, and where that is recorded.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ DEMO_SOURCE = "incidents"
 DEMO_PARTITIONS = 3
 _ROUTE = "incidents"
 _GROUP = "dqgate-demo"
+REDACTED_FIELDS = ("person_name", "id_number")
+"""The generator's personal fields: masked by `dqgate quarantine` unless --reveal."""
+AUDIT_LOG = "reveal-audit.jsonl"
+"""Next to the demo's configurations: where --reveal is recorded."""
 
 
 def run_demo(
@@ -113,12 +121,8 @@ def run_demo(
             return 1
         _print_summary(say, summary, worker.metrics(), suite_path)
         say(f"metrics: {url}/metrics   health: {url}/healthz")
-        dqgate = _dqgate_command()
-        say("look at the quarantine topic:")
-        say(f"  {dqgate} quarantine stats {DEMO_SOURCE}.quarantine --config {operator}")
-        say(f"  {dqgate} quarantine show {DEMO_SOURCE}.quarantine --config {operator} --limit 5")
-        if not keep_running:
-            say("  (everything stops now; keep the demo running to try them)")
+        for line in closing_lines(_dqgate_command(), operator, keep_running=keep_running):
+            say(line)
         if keep_running:
             say("the broker and the gate keep running; press Ctrl-C to stop them")
             _wait_for_interrupt()
@@ -129,6 +133,23 @@ def run_demo(
             say(f"gate worker stopped (exit code {code})")
         stop_broker(data)
         say("broker stopped")
+
+
+def closing_lines(dqgate: str, operator: Path, *, keep_running: bool) -> list[str]:
+    """What to try next: stats, show (personal fields masked) and a deliberate --reveal."""
+    topic = f"{DEMO_SOURCE}.quarantine"
+    fields = " and ".join(REDACTED_FIELDS)
+    lines = [
+        "look at the quarantine topic:",
+        f"  {dqgate} quarantine stats {topic} --config {operator}",
+        f"  {dqgate} quarantine show {topic} --config {operator} --limit 5",
+        f"{fields} are redacted (redact: in {operator.name}); to see them, deliberately:",
+        f"  {dqgate} quarantine show {topic} --config {operator} --limit 1 --reveal",
+        f"  (--reveal is logged on stderr and recorded in {operator.parent / AUDIT_LOG})",
+    ]
+    if not keep_running:
+        lines.append("  (everything stops now; keep the demo running to try them)")
+    return lines
 
 
 async def _create_topics(bootstrap: str, topics: tuple[str, ...]) -> None:
@@ -152,6 +173,8 @@ def _write_config(path: Path, kafka: Mapping[str, Any], suite: Path) -> Path:
             }
         ],
         "batch_size": 1000,
+        "redact": list(REDACTED_FIELDS),
+        "audit_log": AUDIT_LOG,
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

@@ -9,25 +9,36 @@ summary of ``show`` and ``tail`` goes to stderr, so their stdout holds only reco
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import orjson
 
 from dqgate.errors import ConfigError
 from dqgate.quarantine import export, render
+from dqgate.quarantine.audit import RevealAudit, audited
 from dqgate.quarantine.context import (
+    Context,
     context_of,
     redactor_of,
+    reveal_audit_of,
     run_async,
     selection_of,
     stdout_guard,
     write_atomically,
 )
+from dqgate.quarantine.exits import (
+    EXIT_DELIVERY_FAILED,
+    EXIT_NOTHING_SELECTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+)
 from dqgate.quarantine.reader import QuarantineReader
-from dqgate.quarantine.selection import format_ms
+from dqgate.quarantine.replay import OLDER_COPY, REACHED_CLEAN, ReplayReport
+from dqgate.quarantine.selection import Selection, format_ms
 from dqgate.quarantine.stats import GroupBy, Tally
 
 __all__ = ["export_records", "ls", "replay", "show", "stats", "tail"]
@@ -39,13 +50,15 @@ def _emit_records(
     stream: Callable[[QuarantineReader], AsyncIterator[Any]],
 ) -> int:
     context = context_of(args)
-    selection = selection_of(args)
-    redactor = redactor_of(args, context, command)
+    selection = selection_of(args, context)
+    redactor = redactor_of(args, context)
     out = sys.stdout
 
-    async def go() -> QuarantineReader:
+    async def go(audit: RevealAudit | None) -> QuarantineReader:
         async with QuarantineReader(context.options, selection) as reader:
             async for record in stream(reader):
+                if audit is not None:
+                    audit.records += 1
                 if args.json:
                     document = export.record_document(record, redactor)
                     out.write(export.json_line(document).decode("utf-8"))
@@ -55,8 +68,8 @@ def _emit_records(
                     out.flush()
             return reader
 
-    with stdout_guard():
-        reader = run_async(go())
+    with audited(reveal_audit_of(args, context, command, selection)) as audit, stdout_guard():
+        reader = run_async(go(audit))
     s = reader.stats
     summary = f"dqgate: {s.matched} record(s) from {selection.topic}"
     if command == "show":
@@ -78,8 +91,8 @@ def tail(args: argparse.Namespace) -> int:
 def stats(args: argparse.Namespace) -> int:
     """``quarantine stats``."""
     context = context_of(args)
-    selection = selection_of(args)
-    tally = Tally(by=GroupBy(args.by))
+    selection = selection_of(args, context)
+    tally = Tally(by=GroupBy(args.by), distinct=args.distinct)
 
     async def go() -> QuarantineReader:
         async with QuarantineReader(context.options, selection) as reader:
@@ -100,22 +113,37 @@ def stats(args: argparse.Namespace) -> int:
             print(orjson.dumps(document).decode("utf-8"))
         else:
             rows = [(key, count, f"{share:.1%}") for key, count, share in tally.rows()]
-            print("\n".join(render.table((str(tally.by), "records", "share"), rows)))
-            print(f"{tally.records} record(s) in {selection.topic}")
+            unit = "origins" if tally.distinct else "records"
+            print("\n".join(render.table((str(tally.by), unit, "share"), rows)))
+            if tally.distinct:
+                print(
+                    f"{tally.origins} distinct origin(s) of {tally.records} record(s) "
+                    f"in {selection.topic}"
+                )
+            else:
+                print(f"{tally.records} record(s) in {selection.topic}")
     return 0
 
 
 def export_records(args: argparse.Namespace) -> int:
     """``quarantine export``."""
+    if args.format != "csv" and (args.fields or args.raw_csv):
+        raise ConfigError("--fields and --raw-csv are for --format csv")
     context = context_of(args)
-    selection = selection_of(args)
-    redactor = redactor_of(args, context, "export")
+    selection = selection_of(args, context)
+    redactor = redactor_of(args, context)
     out: Path | None = None if args.out == "-" else Path(args.out)
 
-    async def go(stream: IO[str]) -> QuarantineReader:
-        writer = export.CsvWriter(stream) if args.format == "csv" else None
+    async def go(stream: IO[str], audit: RevealAudit | None) -> QuarantineReader:
+        writer = (
+            export.CsvWriter(stream, fields=args.fields or (), raw=args.raw_csv)
+            if args.format == "csv"
+            else None
+        )
         async with QuarantineReader(context.options, selection) as reader:
             async for record in reader.records():
+                if audit is not None:
+                    audit.records += 1
                 document = export.record_document(record, redactor)
                 if writer is not None:
                     writer.write(document)
@@ -123,11 +151,12 @@ def export_records(args: argparse.Namespace) -> int:
                     stream.write(export.json_line(document).decode("utf-8"))
             return reader
 
-    if out is None:
-        with stdout_guard():
-            reader = run_async(go(sys.stdout))
-    else:
-        reader = write_atomically(out, lambda stream: run_async(go(stream)))
+    with audited(reveal_audit_of(args, context, "export", selection)) as audit:
+        if out is None:
+            with stdout_guard():
+                reader = run_async(go(sys.stdout, audit))
+        else:
+            reader = write_atomically(out, lambda stream: run_async(go(stream, audit)))
     summary = {
         "topic": selection.topic,
         "format": args.format,
@@ -141,7 +170,14 @@ def export_records(args: argparse.Namespace) -> int:
         print(orjson.dumps(summary).decode("utf-8"), file=target)
     else:
         print(f"dqgate: exported {summary['records']} record(s) to {args.out}", file=target)
-    return 0
+    if reader.stats.matched == 0:
+        print(
+            f"dqgate: nothing selected: no record of {selection.topic} matched "
+            f"(fetched {reader.stats.fetched})",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_SELECTED
+    return EXIT_OK
 
 
 def ls(args: argparse.Namespace) -> int:
@@ -157,6 +193,13 @@ def ls(args: argparse.Namespace) -> int:
             "no quarantine topics: give --config GATE.YAML (its routes name them) or topic names"
         )
     summaries = run_async(summarise_topics(context.options, topics))
+    if args.distinct:
+        summaries = [
+            dataclasses.replace(s, origins=run_async(_count_origins(context.options, s.topic)))
+            if s.exists
+            else s
+            for s in summaries
+        ]
     with stdout_guard():
         if args.json:
             print(orjson.dumps({"topics": [s.to_dict() for s in summaries]}).decode("utf-8"))
@@ -167,15 +210,30 @@ def ls(args: argparse.Namespace) -> int:
                 ",".join(s.routes) or "-",
                 s.partitions if s.exists else "missing",
                 s.records,
+                *((("-" if s.origins is None else s.origins),) if args.distinct else ()),
                 format_ms(s.oldest_ms),
                 format_ms(s.newest_ms),
                 "?" if s.size_bytes is None else _size(s.size_bytes),
             )
             for s in summaries
         ]
-        headings = ("topic", "routes", "partitions", "records", "oldest", "newest", "size")
+        headings = (
+            "topic", "routes", "partitions", "records",
+            *(("origins",) if args.distinct else ()), "oldest", "newest", "size",
+        )  # fmt: skip
         print("\n".join(render.table(headings, rows)))
     return 0
+
+
+async def _count_origins(options: dict[str, Any], topic: str) -> int:
+    """Distinct origins of every record of ``topic`` (reads them all)."""
+    from dqgate.quarantine.origins import Origins
+
+    origins = Origins()
+    async with QuarantineReader(options, Selection(topic=topic)) as reader:
+        async for record in reader.records():
+            origins.add(record)
+    return origins.count()
 
 
 def _size(size: int) -> str:
@@ -187,14 +245,31 @@ def _size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _clean_topics(args: argparse.Namespace, context: Context, topic: str) -> tuple[str, ...]:
+    """``--clean`` plus the clean topics of the routes quarantining to ``topic`` (or, with
+    ``--to``, consuming that target)."""
+    found = list(args.clean or ())
+    for route in getattr(context.config, "routes", ()):
+        if route.quarantine == topic or (args.to is not None and route.source == args.to):
+            found.append(route.clean)
+    return tuple(dict.fromkeys(found))
+
+
+_SKIP_HELP: Final = {
+    OLDER_COPY: "a later copy of the same origin is in quarantine",
+    REACHED_CLEAN: "a copy of the same origin already reached clean",
+}
+
+
 def replay(args: argparse.Namespace) -> int:
     """``quarantine replay``."""
+    from dqgate.errors import DeliveryError
     from dqgate.quarantine.progress import Progress
     from dqgate.quarantine.replay import ReplayOptions
     from dqgate.quarantine.replay import replay as run_replay
 
     context = context_of(args)
-    selection = selection_of(args)
+    selection = selection_of(args, context)
     settings = ReplayOptions(
         target=args.to,
         max_replays=args.max_replays,
@@ -204,31 +279,64 @@ def replay(args: argparse.Namespace) -> int:
         checkpoint_interval_s=args.checkpoint_interval_s,
         state_dir=args.state_dir,
         ignore_checkpoint=args.ignore_checkpoint,
+        all_copies=args.all_copies,
+        clean_topics=_clean_topics(args, context, selection.topic),
     )
-    report = run_async(
-        run_replay(
-            context.options,
-            selection,
-            settings,
-            progress=lambda total: Progress(total, label="replay "),
+    try:
+        report = run_async(
+            run_replay(
+                context.options,
+                selection,
+                settings,
+                progress=lambda total: Progress(total, label="replay "),
+            )
         )
-    )
+    except DeliveryError as exc:
+        print(f"dqgate: error: {exc}", file=sys.stderr)
+        return EXIT_DELIVERY_FAILED
     document = report.to_dict()
     with stdout_guard():
         if args.json:
             print(orjson.dumps(document).decode("utf-8"))
         else:
-            verb = "would replay" if report.dry_run else "replayed"
-            print(
-                f"{verb} {report.replayed} of {report.selected} selected record(s) from "
-                f"{report.topic} to {report.target}; refused {document['refused']}"
-            )
-            for cause, count in sorted(report.refused.items()):
-                print(f"  refused {count}: {cause}")
-            for target, count in sorted(report.by_target.items()):
-                print(f"  to {target}: {count}")
-            if report.resumed_after:
-                after = ", ".join(f"[{p}]@{o}" for p, o in sorted(report.resumed_after.items()))
-                print(f"resumed after the checkpoint at {after}")
-            print(f"checkpoint: {report.checkpoint}")
-    return 0
+            _print_replay(report, document)
+    if report.selected == 0:
+        since = " since the checkpoint" if report.resumed_after else ""
+        print(
+            f"dqgate: nothing selected: no record of {report.topic} matched{since} "
+            f"(fetched {report.fetched})",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_SELECTED
+    return EXIT_REFUSED if report.refused else EXIT_OK
+
+
+def _print_replay(report: ReplayReport, document: dict[str, Any]) -> None:
+    verb = "would replay" if report.dry_run else "replayed"
+    print(
+        f"{verb} {report.replayed} record(s) of {document['replayed_origins']} origin(s); "
+        f"selected {report.selected} record(s) of {document['origins']} origin(s) from "
+        f"{report.topic} to {report.target}; skipped {document['skipped']}; "
+        f"refused {document['refused']}"
+    )
+    for cause, count in sorted(report.skipped.items()):
+        print(f"  skipped {count}: {cause} ({_SKIP_HELP.get(cause, cause)})")
+    for cause, count in sorted(report.refused.items()):
+        print(f"  refused {count}: {cause}")
+    for target, count in sorted(report.by_target.items()):
+        print(f"  to {target}: {count}")
+    if report.all_copies:
+        print("every selected copy was considered (--all-copies)")
+    elif report.clean_topics:
+        print(
+            f"clean topics checked for copies that already passed: {', '.join(report.clean_topics)}"
+        )
+    else:
+        print(
+            "no clean topic known (give --config or --clean): copies that already "
+            "passed into clean were not looked for"
+        )
+    if report.resumed_after:
+        after = ", ".join(f"[{p}]@{o}" for p, o in sorted(report.resumed_after.items()))
+        print(f"resumed after the checkpoint at {after}")
+    print(f"checkpoint: {report.checkpoint}")

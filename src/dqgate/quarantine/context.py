@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from dqgate.errors import ConfigError
-from dqgate.quarantine.redact import Redactor, configured_fields, log_reveal
+from dqgate.quarantine.audit import AUDIT_ENV, RevealAudit
+from dqgate.quarantine.redact import Redactor, configured_fields
 from dqgate.quarantine.selection import Selection
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Context",
     "context_of",
     "redactor_of",
+    "reveal_audit_of",
     "run_async",
     "selection_of",
     "stdout_guard",
@@ -46,6 +48,10 @@ class Context:
     options: dict[str, Any]
     quarantine_topics: dict[str, tuple[str, ...]]
     redact: tuple[str, ...]
+    config: Any = None
+    """The GateConfig of ``--config`` (None without one)."""
+    audit_log: str | None = None
+    """Where ``--reveal`` is recorded (``audit_log``, or ``$DQGATE_AUDIT_LOG`` without a file)."""
 
 
 def context_of(args: argparse.Namespace) -> Context:
@@ -64,6 +70,8 @@ def context_of(args: argparse.Namespace) -> Context:
             options=aiokafka_options(config.kafka),
             quarantine_topics=topics,
             redact=configured_fields(config),
+            config=config,
+            audit_log=config.audit_log,
         )
     servers = args.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV, "")
     bootstrap = tuple(s.strip() for s in servers.split(",") if s.strip())
@@ -73,13 +81,21 @@ def context_of(args: argparse.Namespace) -> Context:
             f"HOST:PORT (or set {BOOTSTRAP_ENV})"
         )
     kafka = KafkaConfig(bootstrap_servers=bootstrap, client_id="dqgate-quarantine")
-    return Context(options=aiokafka_options(kafka), quarantine_topics={}, redact=())
+    return Context(
+        options=aiokafka_options(kafka),
+        quarantine_topics={},
+        redact=(),
+        audit_log=os.environ.get(AUDIT_ENV) or None,
+    )
 
 
-def selection_of(args: argparse.Namespace) -> Selection:
-    """The Selection of the topic and filter arguments."""
+def selection_of(args: argparse.Namespace, context: Context | None = None) -> Selection:
+    """The Selection of the topic and filter arguments; with a configuration, filters
+    naming an expectation id or a column that none of its suites has are refused."""
+    from dqgate.quarantine.filters import check_filters
+
     try:
-        return Selection(
+        selection = Selection(
             topic=args.topic,
             partitions=tuple(sorted(set(getattr(args, "partition", None) or ()))),
             since=getattr(args, "since", None),
@@ -91,14 +107,32 @@ def selection_of(args: argparse.Namespace) -> Selection:
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    if context is not None:
+        check_filters(context.config, selection.expectations, selection.columns)
+    return selection
 
 
-def redactor_of(args: argparse.Namespace, context: Context, command: str) -> Redactor:
-    """The redactor of the configuration plus ``--redact``; logs the use of ``--reveal``."""
+def redactor_of(args: argparse.Namespace, context: Context) -> Redactor:
+    """The redactor of the configuration plus ``--redact`` (off with ``--reveal``)."""
     extra = [f for item in (args.redact or ()) for f in item.split(",")]
-    if args.reveal:
-        log_reveal(command=command, topic=args.topic)
     return Redactor.of([*context.redact, *extra], reveal=args.reveal)
+
+
+def reveal_audit_of(
+    args: argparse.Namespace, context: Context, command: str, selection: Selection
+) -> RevealAudit | None:
+    """The audit of a ``--reveal`` command (None without ``--reveal``)."""
+    if not args.reveal:
+        return None
+    config = context.config
+    return RevealAudit(
+        path=None if context.audit_log is None else Path(context.audit_log),
+        command=command,
+        topic=selection.topic,
+        selection=selection.describe(),
+        config=None if config is None else str(config.origin),
+        kafka_user=None if config is None else config.kafka.sasl_username,
+    )
 
 
 def run_async(coro: Awaitable[T]) -> T:

@@ -5,6 +5,8 @@ The gate writes the headers listed in :mod:`dqgate.routing`; replay adds two mor
 =========================== =============================================================
 ``dqgate.replay.count``     how many times the record was replayed, decimal (absent: 0)
 ``dqgate.replay.of``        ``topic/partition/offset`` of the quarantined record replayed
+``dqgate.replay.at``        when it was replayed, ISO 8601 UTC with milliseconds (the
+                            record keeps its original timestamp)
 =========================== =============================================================
 
 Decoding never raises: a header that is missing or malformed leaves its field empty and
@@ -38,6 +40,7 @@ from dqgate.routing import (
 
 __all__ = [
     "DQGATE_HEADER_PREFIX",
+    "REPLAY_AT",
     "REPLAY_COUNT",
     "REPLAY_OF",
     "FailureInfo",
@@ -49,6 +52,7 @@ __all__ = [
 DQGATE_HEADER_PREFIX: Final = "dqgate."
 REPLAY_COUNT: Final = "dqgate.replay.count"
 REPLAY_OF: Final = "dqgate.replay.of"
+REPLAY_AT: Final = "dqgate.replay.at"
 
 Column = str | tuple[str, ...] | None
 

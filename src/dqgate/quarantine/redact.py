@@ -16,8 +16,9 @@ The fields come from the gate configuration (``redact: [person_name, id_number]`
   the gate with its own list) is redacted again like a value, with this list.
 
 ``--reveal`` turns all of it off and is logged as a WARNING on stderr naming the user,
-the host, the command and the topic (never values), whatever ``--log-level`` says. With
-no field configured, nothing is redacted.
+the host, the command and the topic (never values), whatever ``--log-level`` says, and
+as JSON lines in the configured audit log (:mod:`dqgate.quarantine.audit`). With no
+field configured, nothing is redacted.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dqgate.routing import VALUES, Header
 
 __all__ = [
     "MASK",
+    "JsonNumber",
     "Redactor",
     "Shown",
     "configured_fields",
@@ -53,21 +55,27 @@ def configured_fields(config: object) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def log_reveal(*, command: str, topic: str) -> None:
-    """Record that redaction was turned off (who, where, what topic; never values)."""
+def log_reveal(*, command: str, topic: str, audit_log: object = None) -> None:
+    """Say on stderr that redaction was turned off (who, where, what topic; never values)."""
     if not _log.isEnabledFor(logging.WARNING):  # an audit line: --log-level cannot hide it
         _log.setLevel(logging.WARNING)
     try:
         user = getpass.getuser()
     except (OSError, KeyError):
         user = "unknown"
+    recorded = (
+        f"recorded in the audit log {audit_log}"
+        if audit_log is not None
+        else "no audit_log is configured, so this is recorded nowhere else"
+    )
     _log.warning(
         "--reveal: redaction is off; user %s on host %s ran `dqgate quarantine %s` on "
-        "topic %s; record values are shown unmasked",
+        "topic %s; record values are shown unmasked; %s",
         user,
         socket.gethostname(),
         command,
         topic,
+        recorded,
     )
 
 
@@ -142,11 +150,11 @@ class Redactor:
     def _redacted(self, raw: bytes, document: dict[str, Any]) -> Shown:
         try:
             masked, changed = self._walk(document)
+            if not changed:
+                return Shown(data=raw, size=len(raw))
+            return Shown(data=dump_document(masked), redacted=True, size=len(raw))
         except RecursionError:  # absurdly deep: show nothing rather than risk a leak
             return Shown(data=None, masked=True, size=len(raw))
-        if not changed:
-            return Shown(data=raw, size=len(raw))
-        return Shown(data=dump_document(masked), redacted=True, size=len(raw))
 
     def walk(self, node: Any) -> Any:
         """``node`` (a decoded JSON value) with redacted members masked at any depth."""
@@ -169,18 +177,77 @@ class Redactor:
         return node, False
 
 
+class JsonNumber:
+    """A JSON number with a fraction or exponent, kept as written (``1e400`` stays ``1e400``).
+
+    Python floats cannot hold every JSON number (``1e400`` becomes ``inf``, which
+    ``json.dumps`` writes as the invalid ``Infinity``; ``0.1000000000000000055`` loses
+    digits), so a redacted value keeps the text of each number it did not mask.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"JsonNumber({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def load_document(raw: bytes) -> Any:
     """The decoded JSON document, or None (never equal to a dict) when there is none.
 
     The standard library, not orjson: orjson silently turns integers beyond 64 bits
-    into floats, and a redacted value must keep every other member exact.
+    into floats, and a redacted value must keep every other member exact. Numbers with
+    a fraction or exponent are :class:`JsonNumber`; ``NaN`` and ``Infinity``, which
+    Python accepts but JSON does not, make the value not JSON.
     """
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(
+            raw.decode("utf-8"), parse_float=JsonNumber, parse_constant=_reject_constant
+        )
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
 
 
 def dump_document(document: Any) -> bytes:
-    """Compact JSON, non-ASCII kept as is (what the quarantine commands show)."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact, valid JSON, non-ASCII kept as is (what the quarantine commands show)."""
+    parts: list[str] = []
+    _dump(document, parts)
+    return "".join(parts).encode("utf-8")
+
+
+def _dump(node: Any, parts: list[str]) -> None:
+    if isinstance(node, JsonNumber):
+        parts.append(node.text)
+    elif isinstance(node, dict):
+        parts.append("{")
+        for i, (key, value) in enumerate(node.items()):
+            if i:
+                parts.append(",")
+            parts.append(json.dumps(str(key), ensure_ascii=False))
+            parts.append(":")
+            _dump(value, parts)
+        parts.append("}")
+    elif isinstance(node, list | tuple):
+        parts.append("[")
+        for i, value in enumerate(node):
+            if i:
+                parts.append(",")
+            _dump(value, parts)
+        parts.append("]")
+    else:  # str, int, bool, None; a float that is not finite has no JSON form: ValueError
+        parts.append(json.dumps(node, ensure_ascii=False, allow_nan=False))

@@ -34,6 +34,8 @@ class TopicSummary:
     oldest_ms: int | None = None
     newest_ms: int | None = None
     size_bytes: int | None = None
+    origins: int | None = None
+    """Distinct origins of the records (``ls --distinct``; None when not counted)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (timestamps in ms and as ISO 8601)."""
@@ -48,6 +50,7 @@ class TopicSummary:
             "newest_ms": self.newest_ms,
             "newest": None if self.newest_ms is None else format_ms(self.newest_ms),
             "size_bytes": self.size_bytes,
+            "origins": self.origins,
         }
 
 
