@@ -40,12 +40,12 @@ Only when the gate is configured with ``quarantine_values: true`` (off by defaul
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -67,6 +67,7 @@ __all__ = [
     "SUITE_HASH",
     "VALUES",
     "Header",
+    "Output",
     "OutputRecord",
     "RouteHeaders",
     "RouteTarget",
@@ -169,28 +170,48 @@ def route(
     """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time).
 
     ``values``: the opt-in ``dqgate.values`` header of a quarantined record (None: none).
-    The reference form of what :class:`RouteHeaders` does a batch at a time.
+    One record through :meth:`RouteHeaders.route_batch`, the engines' batch form.
     """
-    headers = RouteHeaders(target)
     at = quarantined_at(now_ms if now_ms is not None else time.time_ns() // 1_000_000)
-    topic, merged = headers.build(
-        record.topic,
-        record.partition,
-        record.offset,
-        record.timestamp_ms,
-        record.headers,
-        verdict,
-        at,
-        values,
+    extra = None if values is None else (lambda value, verdict: values)
+    ((topic, key, value, headers, stamp),) = RouteHeaders(target).route_batch(
+        [_Consumed.of(record)], [verdict], at, extra
     )
     return OutputRecord(
         topic=topic,
-        key=record.key,
-        value=record.value,
-        headers=tuple(merged),
-        timestamp_ms=record.timestamp_ms,
+        key=key,
+        value=value,
+        headers=tuple(headers),
+        timestamp_ms=stamp,
         quarantined=verdict.outcome is not Outcome.PASS,
     )
+
+
+class _Consumed:
+    """A SourceRecord with the consumer's field names (``timestamp`` in ms)."""
+
+    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: int | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[Header],
+    ) -> None:
+        self.topic, self.partition, self.offset = topic, partition, offset
+        self.timestamp, self.key, self.value, self.headers = timestamp, key, value, headers
+
+    @classmethod
+    def of(cls, record: SourceRecord) -> _Consumed:
+        """``record`` with the consumer's field names."""
+        return cls(
+            record.topic, record.partition, record.offset, record.timestamp_ms,
+            record.key, record.value, record.headers,
+        )  # fmt: skip
 
 
 def quarantined_at(epoch_ms: int) -> bytes:
@@ -198,62 +219,85 @@ def quarantined_at(epoch_ms: int) -> bytes:
     return _iso_utc(epoch_ms)
 
 
+Output = tuple[str, bytes | None, bytes | None, list[Header], int | None]
+"""What to produce for one record: topic, key, value, headers, timestamp (ms)."""
+
+
 class RouteHeaders:
-    """The gate's headers for one route, every constant part encoded once.
+    """Routes the batches of one route, every constant part of the headers encoded once.
 
     Lineage names and the source topic and partition values are cached; the quarantine
     headers of a verdict (all but the time) are built once per distinct Verdict object
     (suites share one Verdict per outcome), so routing a record costs a few tuples.
     """
 
-    __slots__ = ("_partitions", "_topics", "_verdicts", "target")
+    __slots__ = ("_partitions", "_verdicts", "target")
 
     _MAX_CACHED_VERDICTS: Final = 4096
 
     def __init__(self, target: RouteTarget) -> None:
         self.target = target
-        self._topics: dict[str, Header] = {}
-        self._partitions: dict[int, Header] = {}
+        self._partitions: dict[tuple[str, int], tuple[Header, Header]] = {}
         self._verdicts: dict[int, tuple[Verdict, tuple[Header, ...]]] = {}
 
-    def build(
+    def route_batch(
         self,
-        topic: str,
-        partition: int,
-        offset: int,
-        timestamp_ms: int | None,
-        original: Sequence[Header],
-        verdict: Verdict,
+        records: Sequence[Any],
+        verdicts: Sequence[Verdict],
         at: bytes,
-        values: bytes | None = None,
-    ) -> tuple[str, list[Header]]:
-        """(output topic, headers): the original headers, then the gate's.
+        values: Callable[[bytes | None, Verdict], bytes | None] | None = None,
+    ) -> list[Output]:
+        """The output of each record (one source partition; consumer records with
+        ``topic, partition, offset, timestamp`` (ms), ``key, value, headers``).
 
-        ``at``: the ``dqgate.quarantined_at`` value (:func:`quarantined_at`), one per batch.
+        Each keeps its key, value, timestamp and original headers, followed by the gate's.
+        ``at``: the ``dqgate.quarantined_at`` value (:func:`quarantined_at`), one per batch;
+        ``values``: the opt-in ``dqgate.values`` header of a quarantined record, if on.
         """
-        topic_header = self._topics.get(topic)
-        if topic_header is None:
-            topic_header = self._topics[topic] = (SOURCE_TOPIC, topic.encode("utf-8"))
-        partition_header = self._partitions.get(partition)
-        if partition_header is None:
-            partition_header = self._partitions[partition] = (
-                SOURCE_PARTITION,
-                b"%d" % partition,
+        if not records:
+            return []
+        first = records[0]
+        slot = (first.topic, first.partition)
+        prefix = self._partitions.get(slot)
+        if prefix is None:
+            prefix = self._partitions[slot] = (
+                (SOURCE_TOPIC, first.topic.encode("utf-8")),
+                (SOURCE_PARTITION, b"%d" % first.partition),
             )
-        added: list[Header] = [topic_header, partition_header, (SOURCE_OFFSET, b"%d" % offset)]
-        if timestamp_ms is not None and timestamp_ms >= 0:
-            added.append((SOURCE_TIMESTAMP, b"%d" % timestamp_ms))
-        if verdict.outcome is Outcome.PASS:
-            out = self.target.clean
-        else:
-            out = self.target.quarantine
-            added.extend(self._quarantine(verdict))
-            added.append((QUARANTINED_AT, at))
-            if values is not None:
-                added.append((VALUES, values))
-        if not original:
-            return out, added
-        return out, merge_headers(original, added)
+        topic_header, partition_header = prefix
+        clean, quarantine = self.target.clean, self.target.quarantine
+        passed = Outcome.PASS
+        tails: dict[int, tuple[Header, ...]] = {}
+        outputs: list[Output] = []
+        append = outputs.append
+        for record, verdict in zip(records, verdicts, strict=True):
+            stamp = record.timestamp
+            if stamp is not None and stamp >= 0:
+                added = [
+                    topic_header,
+                    partition_header,
+                    (SOURCE_OFFSET, b"%d" % record.offset),
+                    (SOURCE_TIMESTAMP, b"%d" % stamp),
+                ]
+            else:
+                added = [topic_header, partition_header, (SOURCE_OFFSET, b"%d" % record.offset)]
+            if verdict.outcome is passed:
+                out = clean
+            else:
+                out = quarantine
+                tail = tails.get(id(verdict))
+                if tail is None:
+                    tail = tails[id(verdict)] = (*self._quarantine(verdict), (QUARANTINED_AT, at))
+                added.extend(tail)
+                if values is not None:
+                    shown = values(record.value, verdict)
+                    if shown is not None:
+                        added.append((VALUES, shown))
+            original = record.headers
+            if original:
+                added = merge_headers(original, added)
+            append((out, record.key, record.value, added, stamp))
+        return outputs
 
     def _quarantine(self, verdict: Verdict) -> tuple[Header, ...]:
         cached = self._verdicts.get(id(verdict))

@@ -90,3 +90,17 @@ def test_records_without_a_key_stick_to_one_partition_per_batch() -> None:
     asyncio.run(emitter.send(outputs))
     partitions = [partition for _topic, partition, _records in producer.sent]
     assert len(partitions) == 2 and partitions[0] != partitions[1]
+
+
+def test_outputs_with_the_sources_partition_count_keep_the_source_partition() -> None:
+    """Same partition count as the source: the record's source partition, key or not;
+    another count: murmur2 of the key."""
+    producer = Producer(capacity=100)
+    emitter = Emitter(
+        producer, {"src": 4, "clean": 4, "quarantine": 8}, {"src": ("clean", "quarantine")}
+    )
+    outputs = [("clean", b"key-%d" % i, b"v", [], None) for i in range(20)]
+    outputs += [("clean", None, b"v", [], None), ("quarantine", b"key-1", b"v", [], None)]
+    asyncio.run(emitter.send(outputs, "src", 3))
+    sent = {(topic, partition): len(records) for topic, partition, records in producer.sent}
+    assert sent == {("clean", 3): 21, ("quarantine", partition_for(b"key-1", 8)): 1}

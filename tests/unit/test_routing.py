@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from dqgate.gate.faust_engine import _Consumed, faust_timestamp
+from dqgate.gate.faust_engine import _Consumed as FaustConsumed
+from dqgate.gate.faust_engine import faust_timestamp
 from dqgate.routing import (
     FAILURES,
     LINEAGE_HEADERS,
@@ -20,6 +21,7 @@ from dqgate.routing import (
     RouteHeaders,
     RouteTarget,
     SourceRecord,
+    _Consumed,
     lineage_of,
     quarantined_at,
     route,
@@ -140,13 +142,12 @@ class FakeMessage:
 
 def test_faust_message_restores_integer_milliseconds() -> None:
     """A faust message timestamp in seconds becomes the original integer milliseconds."""
-    assert _Consumed(FakeMessage(1)).timestamp == 1_700_000_000_123
-    assert _Consumed(FakeMessage(1, timestamp=-0.001)).timestamp is None
+    assert FaustConsumed(FakeMessage(1)).timestamp == 1_700_000_000_123
+    assert FaustConsumed(FakeMessage(1, timestamp=-0.001)).timestamp is None
 
 
-def test_route_headers_build_the_same_outputs_as_route() -> None:
-    """The batch form (cached per route and verdict) gives route()'s headers exactly."""
-    headers = RouteHeaders(TARGET)
+def test_a_batch_is_routed_exactly_as_its_records_one_by_one() -> None:
+    """route_batch (caches per partition and verdict) gives route()'s outputs, in order."""
     shared = failing()
     cases = [
         (record(1), Verdict(outcome=Outcome.PASS)),
@@ -156,10 +157,11 @@ def test_route_headers_build_the_same_outputs_as_route() -> None:
         (record(5, headers=((SOURCE_TOPIC, b"forged"),)), Verdict(outcome=Outcome.PASS)),
         (record(6, value=None), failing(Reason.UNDECODABLE)),
     ]
-    for source, verdict in cases:
+    at = quarantined_at(1_700_000_000_000)
+    consumed = [_Consumed.of(source) for source, _ in cases]
+    batch = RouteHeaders(TARGET).route_batch(consumed, [v for _, v in cases], at)
+    for (source, verdict), (topic, key, value, headers, stamp) in zip(cases, batch, strict=True):
         expected = route(source, verdict, TARGET, now_ms=1_700_000_000_000)
-        topic, built = headers.build(
-            source.topic, source.partition, source.offset, source.timestamp_ms,
-            source.headers, verdict, quarantined_at(1_700_000_000_000),
+        assert (topic, key, value, tuple(headers), stamp) == (
+            expected.topic, expected.key, expected.value, expected.headers, expected.timestamp_ms,
         )  # fmt: skip
-        assert (topic, tuple(built)) == (expected.topic, expected.headers)

@@ -132,12 +132,14 @@ class BatchEngine:
             request_timeout_ms=int(config.delivery_timeout_s * 1000),
         )
         await self._producer.start()
-        outputs = sorted({t for r in config.routes for t in r.outputs})
+        topics = sorted({t for r in config.routes for t in (r.source, *r.outputs)})
         partitions = {}
-        for topic in outputs:
+        for topic in topics:
             found = await self._producer.partitions_for(topic)
             partitions[topic] = len(found)
-        self._emitter = Emitter(self._producer, partitions)
+        self._emitter = Emitter(
+            self._producer, partitions, {r.source: r.outputs for r in config.routes}
+        )
         self._consumer = AIOKafkaConsumer(
             **options,
             group_id=config.group_id,
@@ -262,7 +264,7 @@ class BatchEngine:
                 continue
             if batch.routed:
                 ticket = state.register(batch.next_offset, len(records), size)
-                futures = await emitter.send(batch.outputs)
+                futures = await emitter.send(batch.outputs, tp.topic, tp.partition)
                 delivered = asyncio.gather(*futures)
                 delivered.add_done_callback(
                     functools.partial(self._on_delivered, processor, state, ticket, batch)

@@ -59,6 +59,11 @@ class CircuitBreaker:
         self._paused = False
 
     @property
+    def enabled(self) -> bool:
+        """False when the route has no breaker configured."""
+        return self._config is not None
+
+    @property
     def paused(self) -> bool:
         """True from the trip until :meth:`resume`."""
         return self._paused

@@ -2,9 +2,14 @@
 
 The outputs of a source batch are grouped by output topic and partition and appended to
 aiokafka ``BatchBuilder`` s (the producer's batch API), so a source batch of 500 records
-costs a handful of futures, not 500. Partitions follow the Java client's default
-partitioner for keyed records (murmur2 of the key, so a key lands where any Kafka client
-would put it) and stick to one partition per batch for records without a key.
+costs a handful of futures, not 500.
+
+Partitions: an output topic with as many partitions as the source (the default when the
+gate creates it) gets each record in its source partition, so partition p of the clean
+topic is partition p of the source, filtered, in the same order, and keys stay where the
+source's producer put them. Otherwise keyed records follow the Java client's default
+partitioner (murmur2 of the key) and records without a key stick to one partition per
+batch.
 """
 
 from __future__ import annotations
@@ -59,11 +64,29 @@ def partition_for(key: bytes, partitions: int) -> int:
 class Emitter:
     """Sends routed outputs through one aiokafka producer, a record batch per partition."""
 
-    def __init__(self, producer: Any, partitions: dict[str, int]) -> None:
+    def __init__(
+        self,
+        producer: Any,
+        partitions: dict[str, int],
+        outputs: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """``partitions``: the partition count of every source and output topic;
+        ``outputs``: each source's output topics (those with its partition count keep
+        the records' source partitions)."""
         self._producer = producer
         self._partitions = dict(partitions)
+        self._outputs = dict(outputs or {})
+        self._same: dict[str, frozenset[str]] = {}
         self._sticky = {topic: itertools.cycle(range(n)) for topic, n in partitions.items()}
         self._next_sticky = {topic: next(cycle) for topic, cycle in self._sticky.items()}
+        self._refresh()
+
+    def _refresh(self) -> None:
+        counts = self._partitions
+        self._same = {
+            source: frozenset(t for t in topics if counts.get(t) == counts.get(source))
+            for source, topics in self._outputs.items()
+        }
 
     def set_partitions(self, topic: str, count: int) -> None:
         """The output topic now has ``count`` partitions (e.g. after partitions were added)."""
@@ -71,18 +94,26 @@ class Emitter:
             self._partitions[topic] = count
             self._sticky[topic] = itertools.cycle(range(count))
             self._next_sticky[topic] = next(self._sticky[topic])
+            self._refresh()
 
-    async def send(self, outputs: Sequence[Output]) -> list[asyncio.Future[Any]]:
-        """Queue ``outputs`` (in order per output partition); their delivery futures."""
+    async def send(
+        self, outputs: Sequence[Output], source: str = "", source_partition: int = 0
+    ) -> list[asyncio.Future[Any]]:
+        """Queue the outputs of one batch of ``source[source_partition]`` (in order per
+        output partition); their delivery futures."""
         producer = self._producer
         counts = self._partitions
         sticky = self._next_sticky
+        same = self._same.get(source, frozenset())
         builders: dict[tuple[str, int], Any] = {}
         futures: list[asyncio.Future[Any]] = []
         for topic, key, value, headers, timestamp_ms in outputs:
-            partition = (
-                sticky[topic] if key is None else (murmur2(key) & 0x7FFFFFFF) % counts[topic]
-            )
+            if topic in same:
+                partition = source_partition
+            elif key is None:
+                partition = sticky[topic]
+            else:
+                partition = (murmur2(key) & 0x7FFFFFFF) % counts[topic]
             slot = (topic, partition)
             builder = builders.get(slot)
             if builder is None:

@@ -21,7 +21,7 @@ from typing import Any, Final, Protocol
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
-from dqgate.routing import Header, RouteHeaders, RouteTarget, quarantined_at
+from dqgate.routing import Header, Output, RouteHeaders, RouteTarget, quarantined_at
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
@@ -38,9 +38,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR_ID: Final = "dqgate.internal"
-
-Output = tuple[str, bytes | None, bytes | None, list[Header], int | None]
-"""What to produce for one record: topic, key, value, headers, timestamp (ms)."""
 
 
 class Consumed(Protocol):
@@ -146,7 +143,6 @@ class RoutedBatch:
     outputs: list[Output]
     """One per routed record, in offset order."""
     verdicts: list[Verdict]
-    timestamps_ms: list[int]
     next_offset: int
     """The offset after the last routed record (what may be committed once delivered)."""
     held_offset: int | None
@@ -156,7 +152,6 @@ class RoutedBatch:
     """This batch tripped the circuit breaker."""
     quarantined: int
     quarantined_bytes: int
-    size_bytes: int
     evaluation: Evaluation
     validation_s: float
 
@@ -214,46 +209,28 @@ class RouteProcessor:
             evaluation = self._evaluate(values, records)
         validation_s = time.perf_counter() - started_s
         verdicts = evaluation.verdicts
-        admitted = len(records)
-        tripped = False
-        if cut:
-            admitted, tripped = self.breaker.admit(
-                [v.outcome is not Outcome.PASS for v in verdicts]
-            )
-        else:
-            tripped = self.breaker.record([v.outcome is not Outcome.PASS for v in verdicts])
+        admitted, tripped = len(records), False
+        if self.breaker.enabled:
+            flags = [v.outcome is not Outcome.PASS for v in verdicts]
+            if cut:
+                admitted, tripped = self.breaker.admit(flags)
+            else:
+                tripped = self.breaker.record(flags)
         if admitted < len(records):
             verdicts = verdicts[:admitted]
-        at = quarantined_at(self._clock_ms())
-        build = self._headers.build
-        values_of = self._values_of if self._values is not None else None
-        outputs: list[Output] = []
-        timestamps: list[int] = []
-        quarantined = quarantined_bytes = size = 0
-        for record, verdict in zip(records, verdicts, strict=False):
-            value = record.value
-            stamp = record.timestamp
-            extra = None
-            if values_of is not None and verdict.outcome is not Outcome.PASS:
-                extra = values_of(value, verdict)
-            topic, headers = build(
-                record.topic,
-                record.partition,
-                record.offset,
-                stamp,
-                record.headers,
-                verdict,
-                at,
-                extra,
-            )
-            outputs.append((topic, record.key, value, headers, stamp))
-            length = len(value) if value is not None else 0
-            size += length
-            if stamp is not None:
-                timestamps.append(stamp)
-            if verdict.outcome is not Outcome.PASS:
+        routed = records if admitted == len(records) else records[:admitted]
+        outputs = self._headers.route_batch(
+            routed,
+            verdicts,
+            quarantined_at(self._clock_ms()),
+            self._values.encode if self._values is not None else None,
+        )
+        passed = Outcome.PASS
+        quarantined = quarantined_bytes = 0
+        for record, verdict in zip(routed, verdicts, strict=True):
+            if verdict.outcome is not passed:
                 quarantined += 1
-                quarantined_bytes += length
+                quarantined_bytes += len(record.value or b"")
         first = records[0]
         last_routed = records[admitted - 1].offset if admitted else first.offset - 1
         return RoutedBatch(
@@ -261,13 +238,11 @@ class RouteProcessor:
             partition=first.partition,
             outputs=outputs,
             verdicts=verdicts,
-            timestamps_ms=timestamps,
             next_offset=last_routed + 1,
             held_offset=records[admitted].offset if admitted < len(records) else None,
             tripped=tripped,
             quarantined=quarantined,
             quarantined_bytes=quarantined_bytes,
-            size_bytes=size,
             evaluation=evaluation,
             validation_s=validation_s,
         )
@@ -289,7 +264,7 @@ class RouteProcessor:
         metrics.observe_delivery(
             self.route_name,
             next_offsets={batch.partition: batch.next_offset},
-            timestamps_ms=batch.timestamps_ms,
+            timestamps_ms=[o[4] for o in batch.outputs if o[4] is not None],
             quarantined_bytes=batch.quarantined_bytes,
         )
         if self._windows is not None:
@@ -310,11 +285,6 @@ class RouteProcessor:
         if self._windows is not None:
             self._windows.tick()
             self._metrics.observe_windows(self.route_name, self._windows.drain())
-
-    def _values_of(self, value: bytes | None, verdict: Verdict) -> bytes | None:
-        """The opt-in ``dqgate.values`` header of a quarantined record (None: none)."""
-        assert self._values is not None
-        return self._values.encode(value, verdict)
 
     def evaluate(self, values: Sequence[bytes]) -> list[Verdict]:
         """Verdicts for raw ``values``; a record whose evaluation raises gets an error verdict."""
