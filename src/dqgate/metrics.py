@@ -25,10 +25,12 @@ the consumer lag and the commit age are derived at scrape time by a collector.
 ``dqgate_validation_seconds{route}``                 histogram: decode + evaluate a batch
 ``dqgate_end_to_end_latency_seconds{route}``         histogram: routed minus record time
 ``dqgate_batch_records{route}``                      histogram: records per batch
-``dqgate_consumer_lag{route,partition}``             highwater minus the gate's position
+``dqgate_consumer_lag_records{route,partition}``     highwater minus the gate's position
+``dqgate_consumer_lag{route,partition}``             the same (deprecated: removed in 0.3)
 ``dqgate_last_commit_age_seconds``                   since the worker's last commit
+``dqgate_last_commit_timestamp_seconds``             when (Unix time) it last committed
 ``dqgate_circuit_open{route}``                       1 while the circuit breaker is open
-``dqgate_route_paused{route}``                       the same value (the breaker's name)
+``dqgate_route_paused{route}``                       the same (deprecated: removed in 0.3)
 ``dqgate_circuit_breaker_trips_total{route}``        times the breaker paused the route
 ``dqgate_route_quarantine_ratio{route}``             quarantine ratio of the breaker window
 ``dqgate_log_lines_suppressed_total{logger}``       client log lines held by the rate limit
@@ -50,7 +52,14 @@ from importlib.metadata import PackageNotFoundError, version
 from operator import attrgetter
 from typing import Any, Final, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from dqgate.quality import BucketCounts, QualityWindow, RouteShape, column_label, count_missing
@@ -146,9 +155,13 @@ class GateMetrics:
         *,
         window_records: int = DEFAULT_WINDOW_RECORDS,
         clock_s: Callable[[], float] = time.time,
+        created_series: bool = True,
     ) -> None:
         if window_records < 1:
             raise ValueError(f"window_records must be at least 1, got {window_records}")
+        if not created_series:
+            # prometheus_client's switch is process-wide: the worker has one registry
+            disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = r = registry if registry is not None else CollectorRegistry()
         self.window_records = window_records
         self._clock_s = clock_s
@@ -208,7 +221,7 @@ class GateMetrics:
         )
         self.route_paused = Gauge(
             "dqgate_route_paused",
-            "1 while the circuit breaker holds the route paused, else 0.",
+            "Deprecated (removed in dqgate 0.3): the same value as dqgate_circuit_open.",
             route,
             registry=r,
         )
@@ -245,6 +258,7 @@ class GateMetrics:
         self._routed_next: dict[tuple[str, int], int] = {}
         self._partitions: PartitionOffsets | None = None
         self._last_commit_s = time.monotonic()
+        self._last_commit_unix_s: float | None = None
         self._started_s = self._last_commit_s
         self._last_routed_s: dict[str, float] = {}
         r.register(_ScrapeCollector(self))
@@ -288,6 +302,7 @@ class GateMetrics:
     def record_commit(self) -> None:
         """The worker committed source offsets just now."""
         self._last_commit_s = time.monotonic()
+        self._last_commit_unix_s = self._clock_s()
 
     def progress(self) -> Progress:
         """Routed positions and how long ago the worker committed and routed (for /readyz)."""
@@ -479,7 +494,8 @@ class GateMetrics:
             for route, counts in self._latency.items():
                 latency.add_metric([route], counts.cumulative(), counts.total)
             routed_next = dict(self._routed_next)
-        yield from (missing, unexpected, size, latency, self._lag(routed_next))
+        yield from (missing, unexpected, size, latency)
+        yield from self._lag(routed_next)
         age = GaugeMetricFamily(
             "dqgate_last_commit_age_seconds",
             "Seconds since this worker last committed source offsets (since its start if "
@@ -487,27 +503,49 @@ class GateMetrics:
         )
         age.add_metric([], max(0.0, time.monotonic() - self._last_commit_s))
         yield age
+        when = GaugeMetricFamily(
+            "dqgate_last_commit_timestamp_seconds",
+            "When this worker last committed source offsets (Unix time; absent before its "
+            "first commit).",
+        )
+        if self._last_commit_unix_s is not None:
+            when.add_metric([], self._last_commit_unix_s)
+        yield when
 
-    def _lag(self, routed_next: Mapping[tuple[str, int], int]) -> Metric:
+    def _lag(self, routed_next: Mapping[tuple[str, int], int]) -> Iterator[Metric]:
         lag = GaugeMetricFamily(
-            "dqgate_consumer_lag",
+            "dqgate_consumer_lag_records",
             "Records of the source partition after the gate's position: the highwater "
-            "minus the later of the committed and the last routed offset.",
+            "minus the later of the committed and the last routed offset (refreshed while "
+            "the route is paused too).",
             labels=["route", "partition"],
         )
+        old = GaugeMetricFamily(
+            "dqgate_consumer_lag",
+            "Deprecated (removed in dqgate 0.3): the same value as dqgate_consumer_lag_records.",
+            labels=["route", "partition"],
+        )
+        for route, partition, lagging in self._lags(routed_next):
+            lag.add_metric([route, str(partition)], lagging)
+            old.add_metric([route, str(partition)], lagging)
+        yield lag
+        yield old
+
+    def _lags(self, routed_next: Mapping[tuple[str, int], int]) -> list[tuple[str, int, float]]:
         if self._partitions is None:
-            return lag
+            return []
         try:
             partitions = list(self._partitions())
         except Exception as exc:  # e.g. the consumer is restarting: no lag this scrape
             log.debug("consumer lag unavailable: %s", type(exc).__name__)
-            return lag
+            return []
+        lags = []
         for route, partition, highwater, committed in partitions:
             if highwater is None:
                 continue
             position = max(committed or 0, routed_next.get((route, partition), 0))
-            lag.add_metric([route, str(partition)], float(max(0, highwater - position)))
-        return lag
+            lags.append((route, partition, float(max(0, highwater - position))))
+        return lags
 
 
 _SCRAPED: Final = (
@@ -515,8 +553,10 @@ _SCRAPED: Final = (
     ("dqgate_expectation_unexpected_ratio", GaugeMetricFamily),
     ("dqgate_quality_window_records", GaugeMetricFamily),
     ("dqgate_end_to_end_latency_seconds", HistogramMetricFamily),
+    ("dqgate_consumer_lag_records", GaugeMetricFamily),
     ("dqgate_consumer_lag", GaugeMetricFamily),
     ("dqgate_last_commit_age_seconds", GaugeMetricFamily),
+    ("dqgate_last_commit_timestamp_seconds", GaugeMetricFamily),
 )
 
 

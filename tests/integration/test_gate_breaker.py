@@ -20,7 +20,7 @@ from .test_gate import workers as workers  # the fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
-PAUSED = 'dqgate_route_paused{route="incidents"} 1.0'
+PAUSED = 'dqgate_circuit_open{route="incidents"} 1.0'
 
 
 def routed_count(bootstrap: str, source: str) -> int:
@@ -82,6 +82,11 @@ def test_broken_upstream_pauses_the_route_until_resumed(
         # window 100, ratio 0.5: the 51st garbage record after 300 good ones trips it,
         # inside a batch of 500; nothing after it was routed
         assert held == len(good) + 51
+    # the lag shows what waits behind the paused route (read while paused)
+    waiting = len(good) + len(garbage) - held
+    wait_for_metric(
+        worker, f'dqgate_consumer_lag_records{{partition="0",route="incidents"}} {waiting}.0'
+    )
     assert "paused by the circuit breaker" in worker.log_tail(200)
     resume = "/routes/incidents/resume"
     assert worker.post(resume, headers={"Content-Type": "application/json"}) == 401

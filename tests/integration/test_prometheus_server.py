@@ -204,7 +204,9 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def run(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, gate_engine: str
+) -> Iterator[Run]:
     """A gate worker on a fresh 3-partition topic, scraped by Prometheus every second."""
     tmp = tmp_path_factory.mktemp("prometheus")
     source = f"dqgate-test-prom-{uuid.uuid4().hex}"
@@ -276,7 +278,7 @@ def test_lag_drains_to_zero_and_commits_stay_recent(run: Run) -> None:
     """Once everything is routed the lag of every partition is 0 and commits are recent."""
 
     def drained() -> list[dict[str, Any]]:
-        found = run.prometheus.query('dqgate_consumer_lag{route="incidents"}')
+        found = run.prometheus.query('dqgate_consumer_lag_records{route="incidents"}')
         return found if found and all(float(s["value"][1]) == 0 for s in found) else []
 
     lags = wait_until(drained, "the consumer lag to drain", timeout_s=30)

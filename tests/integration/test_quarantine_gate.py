@@ -27,7 +27,7 @@ from dqgate.gate.feed import FeedRecord, produce
 from dqgate.gate.process import start_worker
 from dqgate.kafka import create_topic, run_sync
 
-pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
+pytestmark = pytest.mark.integration
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 COUNT = 3000

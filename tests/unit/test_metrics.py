@@ -235,10 +235,54 @@ def test_consumer_lag_counts_from_the_later_of_committed_and_routed_offsets(
     verdicts = [Verdict(outcome=Outcome.PASS)] * 20
     metrics.observe("r", verdicts, source(values, partition=0, first_offset=40))
     metrics.observe("r", verdicts, source(values, partition=1, first_offset=40))
-    assert value(registry, "dqgate_consumer_lag", route="r", partition="0") == 40
-    assert value(registry, "dqgate_consumer_lag", route="r", partition="1") == 10
-    assert value(registry, "dqgate_consumer_lag", route="r", partition="2") is None
-    assert value(registry, "dqgate_consumer_lag", route="r", partition="3") == 7
+    lag = "dqgate_consumer_lag_records"
+    assert value(registry, lag, route="r", partition="0") == 40
+    assert value(registry, lag, route="r", partition="1") == 10
+    assert value(registry, lag, route="r", partition="2") is None
+    assert value(registry, lag, route="r", partition="3") == 7
+
+
+def test_the_deprecated_lag_and_paused_names_carry_the_same_values(
+    registry: CollectorRegistry,
+) -> None:
+    """One release with both names: the old ones equal the new ones and say they go."""
+    metrics = GateMetrics(registry)
+    metrics.watch_partitions(lambda: [("r", 0, 100, 40), ("r", 1, 10, 10)])
+    metrics.declare_route("r")
+    metrics.set_circuit_open("r", True)
+    for partition in ("0", "1"):
+        new = value(registry, "dqgate_consumer_lag_records", route="r", partition=partition)
+        assert new == value(registry, "dqgate_consumer_lag", route="r", partition=partition)
+    assert value(registry, "dqgate_route_paused", route="r") == 1
+    assert value(registry, "dqgate_circuit_open", route="r") == 1
+    text = metrics.render().decode()
+    assert "# HELP dqgate_consumer_lag Deprecated" in text
+    assert "# HELP dqgate_route_paused Deprecated" in text
+
+
+def test_last_commit_timestamp_appears_with_the_first_commit(registry: CollectorRegistry) -> None:
+    """Absent before any commit; then the commit's wall-clock time (the injected clock)."""
+    metrics = GateMetrics(registry, clock_s=lambda: 1_700_000_123.5)
+    assert value(registry, "dqgate_last_commit_timestamp_seconds") is None
+    metrics.record_commit()
+    assert value(registry, "dqgate_last_commit_timestamp_seconds") == 1_700_000_123.5
+
+
+def test_created_series_can_be_turned_off() -> None:
+    """metrics_created_series: false leaves every *_created series out of /metrics."""
+    import prometheus_client
+
+    def rendered(**kw: bool) -> str:
+        metrics = GateMetrics(CollectorRegistry(), **kw)
+        metrics.declare_route("r")
+        return metrics.render().decode()
+
+    try:
+        assert "dqgate_records_created{" in rendered()
+        text = rendered(created_series=False)
+        assert "dqgate_records_total{" in text and "_created" not in text
+    finally:
+        prometheus_client.enable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 def test_a_failing_partition_source_only_drops_the_lag(registry: CollectorRegistry) -> None:

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from dqgate.errors import ConfigError
+from dqgate.gate.exits import EXIT_CODES_HELP
 
 __all__ = ["register"]
 
@@ -30,6 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Consume the source topics, validate every record with its route's "
         "suite and produce it to the clean or the quarantine topic. Stops on SIGTERM "
         "after committing the in-flight batch.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", metavar="GATE.YAML", help="gate configuration file")
     p.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]")

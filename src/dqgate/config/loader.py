@@ -133,6 +133,7 @@ def build_config(
         metrics_address=_address(values, "metrics_address"),
         http=_http(values),
         metrics_window_records=_int(values, "metrics_window_records", default=10_000, minimum=1),
+        metrics_created_series=_bool(values, "metrics_created_series", default=True),
         redact=_names(values, "redact"),
         quarantine_values=_bool(values, "quarantine_values", default=False),
         quarantine_values_max_bytes=_int(

@@ -202,6 +202,8 @@ class GateConfig:
     http: HttpSecurityConfig = field(default_factory=HttpSecurityConfig)
     metrics_window_records: int = 10_000
     """Records in the sliding window behind dqgate_field_missing_ratio and friends."""
+    metrics_created_series: bool = True
+    """False: no ``*_created`` series next to counters and histograms."""
     redact: tuple[str, ...] = ()
     """Record fields the quarantine commands mask when they show values."""
     quarantine_values: bool = False

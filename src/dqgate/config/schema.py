@@ -19,6 +19,7 @@ _TOP_SCALARS: Final = {
     "session_timeout_s": "float",
     "metrics_address": "address",
     "metrics_window_records": "int",
+    "metrics_created_series": "bool",
     "window_records": "int",
     "window_seconds": "float",
     "quarantine_values": "bool",

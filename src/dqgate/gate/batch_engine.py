@@ -40,6 +40,7 @@ from dqgate.errors import GateError
 from dqgate.gate.circuit import log_trip
 from dqgate.gate.connection import aiokafka_options
 from dqgate.gate.emit import Emitter
+from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
@@ -50,10 +51,6 @@ __all__ = ["BatchEngine", "run_batch"]
 
 log = logging.getLogger(__name__)
 
-EXIT_ENGINE_FAILED: Final = 1
-EXIT_DELIVERY_FAILED: Final = 3
-EXIT_INTERNAL_ERROR: Final = 4
-EXIT_SHUTDOWN_TIMEOUT: Final = 5
 _LINGER_MS: Final = 5
 _MAX_BATCH_BYTES: Final = 512 * 1024
 _REQUEST_OVERHEAD_BYTES: Final = 64 * 1024
@@ -170,7 +167,7 @@ class BatchEngine:
         ]
         stop = asyncio.create_task(self._stopping.wait())
         done, _ = await asyncio.wait([*tasks, stop], return_when=asyncio.FIRST_COMPLETED)
-        code = 0
+        code = ExitCode.STOPPED
         for task in done:
             if task is stop or task.cancelled() or task.exception() is None:
                 continue
@@ -179,7 +176,7 @@ class BatchEngine:
                 "the gate's %s task failed: %s: %s; committing what was delivered and exiting",
                 task.get_name(), type(exc).__name__, exc,
             )  # fmt: skip
-            code = EXIT_ENGINE_FAILED
+            code = ExitCode.ENGINE_FAILED
         self._stopping.set()
         for queue in self._queues.values():
             queue.put_nowait(None)
@@ -200,7 +197,7 @@ class BatchEngine:
                 self.config.shutdown_timeout_s,
                 self.fatal,
                 args=("graceful stop timed out; pending offsets stay uncommitted",
-                      EXIT_SHUTDOWN_TIMEOUT),
+                      ExitCode.SHUTDOWN_TIMEOUT),
             )  # fmt: skip
             self._deadline.daemon = True
             self._deadline.start()
@@ -250,15 +247,17 @@ class BatchEngine:
             if item is None:
                 return
             tp, state, records, size = item
-            state.queued -= 1
             if self._stopping.is_set() or state.revoked:
+                state.queued -= 1
                 self._in_flight.release(len(records), size)  # never produced: read again
                 continue
             if processor.paused:
+                state.queued -= 1
                 self._hold(tp, records[0].offset)
                 self._in_flight.release(len(records), size)
                 continue
             batch = await processor.prepare(records)
+            state.queued -= 1
             if state.revoked:
                 self._in_flight.release(len(records), size)
                 continue
@@ -295,7 +294,7 @@ class BatchEngine:
                 f"[{batch.partition}]@{batch.next_offset - batch.routed}..{batch.next_offset - 1}"
                 f" were not acknowledged: {type(error).__name__}: {error}; no offset of this "
                 "batch is committed",
-                EXIT_DELIVERY_FAILED,
+                ExitCode.DELIVERY_FAILED,
             )
         state.ack(ticket)
         self._in_flight.release(ticket.records, ticket.size_bytes)
@@ -305,7 +304,7 @@ class BatchEngine:
             log.exception("route %s: counting a delivered batch failed", processor.route_name)
             self.fatal(
                 f"route {processor.route_name!r}: internal error {type(exc).__name__}",
-                EXIT_INTERNAL_ERROR,
+                ExitCode.INTERNAL_ERROR,
             )
 
     # --- commits and rebalances ----------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any, Final, NoReturn, cast
 from dqgate.config import GateConfig
 from dqgate.errors import ConfigError, DeliveryError
 from dqgate.gate.connection import faust_options
+from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
@@ -47,14 +48,12 @@ log = logging.getLogger(__name__)
 
 TESTED_FAUST_VERSIONS: Final = frozenset({"0.15.3"})
 """faust-streaming versions whose internals the hooks below were checked against."""
-EXIT_DELIVERY_FAILED: Final = 3
-EXIT_INTERNAL_ERROR: Final = 4
-EXIT_SHUTDOWN_TIMEOUT: Final = 5
 _STREAM_BUFFER_MIN: Final = 1000
 _MAX_POLL_RECORDS_MIN: Final = 500
 _LINGER_S: Final = 0.005
 _MAX_BATCH_BYTES: Final = 512 * 1024
 _WINDOW_TICK_S: Final = 1.0
+_LAG_REFRESH_S: Final = 5.0
 
 Fatal = Callable[[str, int], NoReturn]
 
@@ -208,6 +207,8 @@ class FaustRuntime:
             agent = self._agent(self.processors[route.name])
             self.app.agent(topic, name=f"dqgate.route.{route.name}", concurrency=1)(agent)
         self.app.timer(_WINDOW_TICK_S, name="dqgate.windows")(self._tick_windows)
+        self.app.timer(_LAG_REFRESH_S, name="dqgate.lag")(self._refresh_lag)
+        self._end_offsets: dict[Any, int] = {}
         metrics.watch_partitions(self.partition_offsets)
 
     def install_guard(self) -> None:
@@ -234,6 +235,20 @@ class FaustRuntime:
         for ticker in self.tickers:
             ticker()
 
+    async def _refresh_lag(self, *_: Any) -> None:
+        """Paused partitions are not fetched, so their highwater is read here (the lag)."""
+        paused = {p.route_name for p in self.processors.values() if p.paused}
+        if not paused:
+            self._end_offsets.clear()
+            return
+        sources = {r.source for r in self.config.routes if r.name in paused}
+        try:
+            tps = [tp for tp in self.app.consumer.assignment() if tp.topic in sources]
+            if tps:
+                self._end_offsets.update(await self.app.consumer.highwaters(*tps))
+        except Exception as exc:  # the lag stays as it was this time
+            log.debug("highwaters unavailable: %s", type(exc).__name__)
+
     def partition_offsets(self) -> list[tuple[str, int, int | None, int | None]]:
         """(route, partition, highwater, committed offset) per assigned source partition."""
         routes = {r.source: r.name for r in self.config.routes}
@@ -248,6 +263,9 @@ class FaustRuntime:
                 highwater = consumer.highwater(tp)
             except Exception:  # no fetch yet, or revoked meanwhile
                 highwater = None
+            known = self._end_offsets.get(tp)
+            if known is not None and (highwater is None or known > highwater):
+                highwater = known
             offsets.append((route, tp.partition, highwater, committed.get(tp)))
         return offsets
 
@@ -288,13 +306,15 @@ class FaustRuntime:
                 except asyncio.CancelledError:
                     raise  # the AckGuard keeps an unfinished batch uncommitted
                 except DeliveryError as exc:
-                    self.fatal(f"{exc}; no offset of this batch is committed", EXIT_DELIVERY_FAILED)
+                    self.fatal(
+                        f"{exc}; no offset of this batch is committed", ExitCode.DELIVERY_FAILED
+                    )
                 except BaseException as exc:
                     log.exception("route %s: internal error", processor.route_name)
                     self.fatal(
                         f"route {processor.route_name!r}: internal error "
                         f"{type(exc).__name__}; no offset of this batch is committed",
-                        EXIT_INTERNAL_ERROR,
+                        ExitCode.INTERNAL_ERROR,
                     )
 
         route_agent.__name__ = route_agent.__qualname__ = f"route_{processor.route_name}"
@@ -494,7 +514,7 @@ def _worker_class(fatal: Fatal) -> type[Any]:
                     self._shutdown_timeout_s,
                     fatal,
                     args=("graceful stop timed out; pending offsets stay uncommitted",
-                          EXIT_SHUTDOWN_TIMEOUT),
+                          ExitCode.SHUTDOWN_TIMEOUT),
                 )  # fmt: skip
                 self._deadline.daemon = True
                 self._deadline.start()

@@ -45,7 +45,7 @@ class PartitionProgress:
         self.revoked = False
         """Set when the partition is being revoked: its batches are no longer routed."""
         self.queued = 0
-        """Batches fetched and waiting to be routed (not yet registered)."""
+        """Batches fetched and not yet registered (waiting, or being evaluated)."""
         self._tickets: deque[Ticket] = deque()
 
     def register(self, next_offset: int, records: int, size_bytes: int) -> Ticket:

@@ -5,13 +5,9 @@ check the cluster (sources exist, outputs created), bind the HTTP endpoint, star
 engine (``engine: batch``, the default, or ``engine: faust``). Several processes with the
 same ``group_id`` share the source partitions.
 
-Exit codes: 0 stopped by SIGTERM/SIGINT after finishing and committing the in-flight
-batches; 1 the engine failed (e.g. lost the broker for good; faust crashed); 3 a delivery
-failed for good (nothing of the batch was committed: restarting is safe); 4 internal
-error; 5 a graceful stop took longer than ``shutdown_timeout_s`` (ended without
-committing what was pending). Configuration and suite errors raise ConfigError /
-SuiteError before anything starts (exit 2). Every non-zero exit is safe to restart from:
-offsets are committed only after delivery.
+Exit codes: :class:`dqgate.gate.exits.ExitCode`. Configuration and suite errors raise
+ConfigError / SuiteError before anything starts (exit 2). Every non-zero exit is safe to
+restart from: offsets are committed only after delivery.
 
 Broker outages: the consumer and the producer reconnect on their own and every pending
 produce is retried, so a broker restart is ridden out in place (nothing committed until
@@ -45,11 +41,9 @@ from dqgate.metrics import GateMetrics
 from dqgate.quarantine.redact import Redactor
 from dqgate.routing import RouteTarget
 
-__all__ = ["EXIT_SHUTDOWN_TIMEOUT", "fatal", "run_gate"]
+__all__ = ["fatal", "run_gate"]
 
 log = logging.getLogger(__name__)
-
-EXIT_SHUTDOWN_TIMEOUT = 5
 
 
 def fatal(message: str, code: int) -> NoReturn:
@@ -93,7 +87,10 @@ def run_gate(
         for r in config.routes
     }
     if metrics is None:
-        metrics = GateMetrics(window_records=config.metrics_window_records)
+        metrics = GateMetrics(
+            window_records=config.metrics_window_records,
+            created_series=config.metrics_created_series,
+        )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
