@@ -2,9 +2,11 @@
 
 The output keeps the source record byte for byte: key, value (``None`` for a tombstone),
 every original header in its original order, and the original timestamp. dqgate adds
-UTF-8 headers after the original ones and never overwrites a header that already has the
-same name (the Kafka Connect DLQ rule): a record that already carries, say,
-``dqgate.source.topic`` keeps its own value.
+UTF-8 headers after the original ones. The ``dqgate.*`` headers of an output are the
+gate's own: one that arrived with the source record (a producer can set
+``dqgate.source.offset`` too) is kept, value unchanged, under ``dqgate.original.*``; only
+replay headers sealed by ``dqgate quarantine replay`` pass as they are (see
+:mod:`dqgate.provenance`).
 
 Every output (clean and quarantine) carries the four lineage headers, which identify the
 source record exactly, so duplicates after a crash can be counted and removed:
@@ -49,6 +51,7 @@ from typing import Any, Final
 
 import orjson
 
+from dqgate.provenance import ReplaySeal, own_headers
 from dqgate.verdict import Outcome, Verdict
 
 __all__ = [
@@ -74,7 +77,6 @@ __all__ = [
     "SourceRecord",
     "gate_version",
     "lineage_of",
-    "merge_headers",
     "quarantined_at",
     "route",
 ]
@@ -107,7 +109,6 @@ QUARANTINE_HEADERS: Final = (
 """Headers on every quarantined record, in the order they are added."""
 
 Header = tuple[str, bytes | None]
-_PREFIX: Final = "dqgate."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +167,7 @@ def route(
     *,
     now_ms: int | None = None,
     values: bytes | None = None,
+    seal: ReplaySeal | None = None,
 ) -> OutputRecord:
     """The output record for ``record`` given its ``verdict`` (``now_ms``: quarantine time).
 
@@ -174,7 +176,7 @@ def route(
     """
     at = quarantined_at(now_ms if now_ms is not None else time.time_ns() // 1_000_000)
     extra = None if values is None else (lambda value, verdict: values)
-    ((topic, key, value, headers, stamp),) = RouteHeaders(target).route_batch(
+    ((topic, key, value, headers, stamp),) = RouteHeaders(target, seal=seal).route_batch(
         [_Consumed.of(record)], [verdict], at, extra
     )
     return OutputRecord(
@@ -231,12 +233,14 @@ class RouteHeaders:
     (suites share one Verdict per outcome), so routing a record costs a few tuples.
     """
 
-    __slots__ = ("_partitions", "_verdicts", "target")
+    __slots__ = ("_partitions", "_seal", "_verdicts", "target")
 
     _MAX_CACHED_VERDICTS: Final = 4096
 
-    def __init__(self, target: RouteTarget) -> None:
+    def __init__(self, target: RouteTarget, *, seal: ReplaySeal | None = None) -> None:
+        """``seal``: checks the replay tool's seal on replay headers (None: none trusted)."""
         self.target = target
+        self._seal = seal
         self._partitions: dict[tuple[str, int], tuple[Header, Header]] = {}
         self._verdicts: dict[int, tuple[Verdict, tuple[Header, ...]]] = {}
 
@@ -266,6 +270,7 @@ class RouteHeaders:
             )
         topic_header, partition_header = prefix
         clean, quarantine = self.target.clean, self.target.quarantine
+        seal = self._seal
         passed = Outcome.PASS
         tails: dict[int, tuple[Header, ...]] = {}
         outputs: list[Output] = []
@@ -295,7 +300,7 @@ class RouteHeaders:
                         added.append((VALUES, shown))
             original = record.headers
             if original:
-                added = merge_headers(original, added)
+                added = own_headers(original, added, seal=seal, key=record.key, value=record.value)
             append((out, record.key, record.value, added, stamp))
         return outputs
 
@@ -308,15 +313,6 @@ class RouteHeaders:
             self._verdicts.clear()
         self._verdicts[id(verdict)] = (verdict, built)
         return built
-
-
-def merge_headers(original: Sequence[Header], added: list[Header]) -> list[Header]:
-    """The original headers in order, then the gate's; a gate header whose name the
-    record already carries is left out (the original is never overwritten)."""
-    if not any(name.startswith(_PREFIX) for name, _ in original):
-        return [*original, *added]
-    present = {name for name, _ in original}
-    return [*original, *(h for h in added if h[0] not in present)]
 
 
 def _quarantine_headers(verdict: Verdict, target: RouteTarget) -> list[Header]:

@@ -118,6 +118,9 @@ def configs(tmp: Path, bootstrap: str, source: str) -> tuple[Path, Path]:
     fixed_suite.write_text(json.dumps(suite))
     paths = []
     group = f"dqgate-test-{uuid.uuid4().hex[:12]}"
+    key = tmp / "replay.key"  # shared by the gate and the replay: sealed replay counts
+    key.write_text(uuid.uuid4().hex + uuid.uuid4().hex)
+    key.chmod(0o600)
     for name, suite_path in (("strict", SUITE_PATH), ("fixed", fixed_suite)):
         route_config = {"name": "incidents", "source": source, "suite": str(suite_path)}
         route_config |= {"clean": f"{source}.clean", "quarantine": f"{source}.quarantine"}
@@ -127,6 +130,7 @@ def configs(tmp: Path, bootstrap: str, source: str) -> tuple[Path, Path]:
             "routes": [route_config],
             "commit_interval_s": 1.0,
             "session_timeout_s": 6.0,
+            "replay": {"key_file": str(key)},
         }
         path = tmp / f"{name}.yaml"
         path.write_text(yaml.safe_dump(config))

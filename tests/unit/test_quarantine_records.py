@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dqgate.quarantine.envelope import REPLAY_COUNT, REPLAY_OF, QuarantinedRecord, decode_record
+from dqgate.provenance import REPLAY_SIG, ReplaySeal
+from dqgate.quarantine.envelope import (
+    REPLAY_AT,
+    REPLAY_COUNT,
+    REPLAY_OF,
+    QuarantinedRecord,
+    decode_record,
+)
 from dqgate.quarantine.selection import Instant, Selection, parse_instant, parse_rate
 from dqgate.quarantine.stats import NONE, GroupBy, Tally, group_keys
 from dqgate.routing import FAILURES, REASONS, RouteTarget, SourceRecord, route
@@ -33,6 +40,7 @@ def quarantined(
     timestamp_ms: int | None = NOW_MS,
     headers: tuple[tuple[str, bytes | None], ...] = (("origin", b"test"),),
     stage: Stage = Stage.VALIDATE,
+    seal: ReplaySeal | None = None,
 ) -> QuarantinedRecord:
     """A record as the gate would quarantine it, decoded back from its headers."""
     source = SourceRecord(
@@ -45,7 +53,7 @@ def quarantined(
         headers=headers,
     )
     verdict = Verdict(outcome=Outcome.QUARANTINE, failures=failures, stage=stage)
-    out = route(source, verdict, TARGET, now_ms=NOW_MS)
+    out = route(source, verdict, TARGET, now_ms=NOW_MS, seal=seal)
     return decode_record(
         topic="q",
         partition=0,
@@ -105,10 +113,13 @@ def test_malformed_headers_are_named_not_raised() -> None:
 
 
 def test_replay_headers_are_decoded() -> None:
-    """dqgate.replay.count and dqgate.replay.of are read from a replayed record."""
+    """dqgate.replay.count and dqgate.replay.of are read from a replayed record (sealed by
+    the replay tool, so the gate kept them)."""
+    seal = ReplaySeal(b"r" * 32)
+    replay = [(REPLAY_COUNT, b"2"), (REPLAY_OF, b"q/0/5"), (REPLAY_AT, b"2026-01-01T00:00:00.000Z")]
+    signature = (REPLAY_SIG, seal.sign(replay, b"k", b'{"name": "x"}'))
     record = quarantined(
-        failure("x", None, Reason.MISSING_FIELD),
-        headers=((REPLAY_COUNT, b"2"), (REPLAY_OF, b"q/0/5")),
+        failure("x", None, Reason.MISSING_FIELD), headers=(*replay, signature), seal=seal
     )
     assert (record.replay_count, record.replay_of) == (2, "q/0/5")
 

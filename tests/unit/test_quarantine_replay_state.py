@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dqgate.errors import ConfigError
+from dqgate.provenance import REPLAY_SIG, ReplaySeal, own_headers
 from dqgate.quarantine.checkpoint import SOURCE_TARGET, Checkpoint
 from dqgate.quarantine.envelope import (
     REPLAY_AT,
@@ -85,6 +86,20 @@ def test_replay_headers_keep_user_headers_and_add_count_lineage_and_time() -> No
         (REPLAY_OF, b"people.quarantine/1/41"),
         (REPLAY_AT, b"2025-06-15T15:06:40.123Z"),
     ]
+
+
+def test_sealed_replay_headers_are_what_the_gate_trusts() -> None:
+    """With the shared key the replay headers carry a seal that the gate accepts for this
+    record (and only for it); a producer's headers kept as dqgate.original.* go along."""
+    seal = ReplaySeal(b"s" * 32)
+    source = record(("origin", b"x"), ("dqgate.original.source.offset", b"3"), offset=41)
+    headers = replay_headers(source, now_ms=1_750_000_000_123, seal=seal)
+    assert headers[:2] == [("origin", b"x"), ("dqgate.original.source.offset", b"3")]
+    assert [name for name, _ in headers[2:]] == [REPLAY_COUNT, REPLAY_OF, REPLAY_AT, REPLAY_SIG]
+    assert seal.verify(headers, b"k", b"v")
+    assert not seal.verify(headers, b"k", b"another value")
+    kept = own_headers(headers, [], seal=seal, key=b"k", value=b"v")
+    assert kept == headers
 
 
 def test_a_missing_checkpoint_loads_empty(tmp_path: Path) -> None:

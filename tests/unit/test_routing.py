@@ -88,11 +88,12 @@ def test_tombstone_value_stays_none() -> None:
     assert route(record(value=None), failing(Reason.UNDECODABLE), TARGET).value is None
 
 
-def test_existing_header_of_the_same_name_is_never_overwritten() -> None:
-    """A source header named dqgate.source.topic keeps its value and is not added twice."""
+def test_a_forged_gate_header_is_kept_apart_and_the_real_lineage_added() -> None:
+    """A source header named dqgate.source.topic moves to dqgate.original.source.topic,
+    value unchanged; the gate's own dqgate.source.topic names the real source."""
     out = route(record(headers=((SOURCE_TOPIC, b"upstream"),)), failing(), TARGET)
-    assert [v for n, v in out.headers if n == SOURCE_TOPIC] == [b"upstream"]
-    assert names(out)[0] == SOURCE_TOPIC
+    assert out.headers[0] == ("dqgate.original.source.topic", b"upstream")
+    assert [v for n, v in out.headers if n == SOURCE_TOPIC] == [b"in"]
 
 
 def test_failures_header_lists_enforced_failures_without_values() -> None:

@@ -40,6 +40,7 @@ from dqgate.config.model import (
     OutputTopicsConfig,
     RouteConfig,
     SaslMechanism,
+    Secret,
     SecurityProtocol,
     TombstonePolicy,
 )
@@ -142,6 +143,7 @@ def build_config(
         window_records=_int(values, "window_records", default=10_000, minimum=1),
         window_seconds=_float(values, "window_seconds", default=60.0, minimum=0.1),
         audit_log=_out_path(values, "audit_log"),
+        replay_key=_replay_key(values),
         origin=origin,
     )
     _check_topology(config.routes, origin=origin)
@@ -164,6 +166,17 @@ def _check_environment(env: Mapping[str, str]) -> None:
 
 
 # --- sections ---------------------------------------------------------------------------
+
+
+def _replay_key(values: _Values) -> Secret | None:
+    key = _secret(values, "replay.key")
+    if key is not None and len(key.reveal().encode("utf-8")) < 16:
+        raise values.fail(
+            "replay.key_file",
+            "the replay key is too short: use at least 16 random bytes, e.g. "
+            "`openssl rand -hex 32 > replay.key` (the same file for the gate and the replay)",
+        )
+    return key
 
 
 def _kafka(values: _Values) -> KafkaConfig:

@@ -216,6 +216,9 @@ class GateConfig:
     """...or after this many seconds, whichever comes first."""
     audit_log: str | None = None
     """File where ``dqgate quarantine ... --reveal`` appends a JSON audit line (None: none)."""
+    replay_key: Secret | None = None
+    """The key the gate and ``dqgate quarantine replay`` share to seal replay headers
+    (``replay.key_file``); without it no replay header is trusted."""
     origin: str = "<built>"
 
 

@@ -53,6 +53,7 @@ _SECTIONS: Final[dict[str, dict[str, str]]] = {
         "control_enabled": "bool",
         "control_token_file": "path",
     },
+    "replay": {"key_file": "path"},
 }
 _SECRETS: Final = {
     "sasl_password": "sasl_password_file",
@@ -64,6 +65,7 @@ _SECTION_SECRETS: Final = {
         "basic_auth_password": "basic_auth_password_file",
         "control_token": "control_token_file",
     },
+    "replay": {"key": "key_file"},
 }
 _ROUTE_KEYS: Final = (
     "name",

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
+from dqgate.provenance import ReplaySeal
 from dqgate.routing import Header, Output, RouteHeaders, RouteTarget, quarantined_at
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
@@ -174,6 +175,7 @@ class RouteProcessor:
         breaker: CircuitBreaker,
         values: ValuesHeader | None = None,
         windows: Any = None,
+        seal: ReplaySeal | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.route_name = route_name
@@ -184,7 +186,7 @@ class RouteProcessor:
         self._windows = windows
         self._metrics = metrics
         self._clock_ms = clock_ms
-        self._headers = RouteHeaders(target)
+        self._headers = RouteHeaders(target, seal=seal)
         self._threaded = bool(getattr(suite, "has_fallback", False))
         metrics.declare_route(route_name, suite)
 

@@ -38,6 +38,7 @@ from dqgate.gate.quiet import install_quiet_logging
 from dqgate.gate.topics import prepare_topics
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
+from dqgate.provenance import ReplaySeal
 from dqgate.quarantine.redact import Redactor
 from dqgate.routing import RouteTarget
 
@@ -191,6 +192,14 @@ def _processors(
             "the dqgate.values header (redacted fields: %s)",
             ", ".join(config.redact) or "none",
         )
+    seal = None
+    if config.replay_key is not None:
+        seal = ReplaySeal(config.replay_key.reveal().encode("utf-8"))
+    else:
+        log.info(
+            "no replay.key_file: replay headers on source records are not trusted (kept as "
+            "dqgate.original.replay.*), so replay counts restart at every replay"
+        )
     processors = {}
     for route in config.routes:
         suite = suites[route.name]
@@ -209,6 +218,7 @@ def _processors(
             breaker=CircuitBreaker(route.circuit_breaker),
             values=values,
             windows=windows if route.validate else None,
+            seal=seal,
         )
     return processors
 

@@ -261,6 +261,22 @@ _SKIP_HELP: Final = {
 }
 
 
+def _seal(context: Any) -> Any:
+    """The replay seal of ``--config``'s ``replay.key_file`` (None, with a warning, without)."""
+    from dqgate.provenance import ReplaySeal
+
+    key = getattr(context.config, "replay_key", None)
+    if key is None:
+        print(
+            "dqgate: warning: no replay.key_file (give --config with the gate's replay key): "
+            "the replay headers are not sealed, so the gate does not trust them and "
+            "--max-replays cannot see this replay next time",
+            file=sys.stderr,
+        )
+        return None
+    return ReplaySeal(key.reveal().encode("utf-8"))
+
+
 def replay(args: argparse.Namespace) -> int:
     """``quarantine replay``."""
     from dqgate.errors import DeliveryError
@@ -281,6 +297,7 @@ def replay(args: argparse.Namespace) -> int:
         ignore_checkpoint=args.ignore_checkpoint,
         all_copies=args.all_copies,
         clean_topics=_clean_topics(args, context, selection.topic),
+        seal=_seal(context),
     )
     try:
         report = run_async(

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import orjson
 
+from dqgate import provenance
 from dqgate.routing import (
     FAILURES,
     GATE_VERSION,
@@ -50,9 +51,9 @@ __all__ = [
 ]
 
 DQGATE_HEADER_PREFIX: Final = "dqgate."
-REPLAY_COUNT: Final = "dqgate.replay.count"
-REPLAY_OF: Final = "dqgate.replay.of"
-REPLAY_AT: Final = "dqgate.replay.at"
+REPLAY_COUNT: Final = provenance.REPLAY_COUNT
+REPLAY_OF: Final = provenance.REPLAY_OF
+REPLAY_AT: Final = provenance.REPLAY_AT
 
 Column = str | tuple[str, ...] | None
 

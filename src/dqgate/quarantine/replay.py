@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dqgate.errors import ConfigError, DeliveryError
+from dqgate.provenance import ORIGINAL_PREFIX, REPLAY_SIG, ReplaySeal
 from dqgate.quarantine.checkpoint import DEFAULT_STATE_DIR, SOURCE_TARGET, Checkpoint
 from dqgate.quarantine.envelope import REPLAY_AT, REPLAY_COUNT, REPLAY_OF, QuarantinedRecord
 from dqgate.quarantine.origins import Origins, coordinates
@@ -82,6 +83,9 @@ class ReplayOptions:
     """Replay every selected copy (no grouping by origin, no clean check)."""
     clean_topics: tuple[str, ...] = ()
     """Clean topics to look for copies that already passed (empty: not checked)."""
+    seal: ReplaySeal | None = None
+    """Seals the replay headers for the gate (``replay.key_file``); None: unsealed, so the
+    gate does not trust them and the next replay counts from zero."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -162,20 +166,27 @@ def skip_cause(record: QuarantinedRecord, origins: Origins, options: ReplayOptio
     return None
 
 
-def replay_headers(record: QuarantinedRecord, *, now_ms: int | None = None) -> list[Header]:
-    """The headers of the replayed record: the non-dqgate ones of ``record``, then the
-    replay headers (count, the quarantined record it comes from, the time of the replay).
+def replay_headers(
+    record: QuarantinedRecord, *, now_ms: int | None = None, seal: ReplaySeal | None = None
+) -> list[Header]:
+    """The headers of the replayed record: those the producer sent (``dqgate.original.*``
+    ones included), then the replay headers (count, the quarantined record it comes from,
+    the time of the replay) and, with a ``seal``, ``dqgate.replay.sig`` so the gate
+    trusts them.
 
     The one place that writes ``dqgate.replay.*``.
     """
     count = (record.replay_count or 0) + 1
     at = format_ms(int(time.time() * 1000) if now_ms is None else now_ms)
-    return [
-        *record.user_headers,
+    replay: list[Header] = [
         (REPLAY_COUNT, str(count).encode()),
         (REPLAY_OF, coordinates(record).encode()),
         (REPLAY_AT, at.encode()),
     ]
+    if seal is not None:
+        replay.append((REPLAY_SIG, seal.sign(replay, record.key, record.value)))
+    kept = [h for h in record.headers if h[0].startswith(ORIGINAL_PREFIX)]
+    return [*record.user_headers, *kept, *replay]
 
 
 async def _read_origins(
@@ -355,7 +366,7 @@ class _Run:
                 target,
                 record.value,
                 key=record.key,
-                headers=replay_headers(record),
+                headers=replay_headers(record, seal=self._settings.seal),
                 timestamp_ms=record.timestamp_ms,
             )
         except KafkaError as exc:
