@@ -17,10 +17,12 @@ class Outcome(StrEnum):
 
 
 class Stage(StrEnum):
-    """Where the verdict was reached: turning bytes into a record, or checking it."""
+    """Where the verdict was reached: turning bytes into a record, checking it, or writing
+    it to its output (a record that cannot be written whole goes to quarantine as a stub)."""
 
     DECODE = "decode"
     VALIDATE = "validate"
+    DELIVER = "deliver"
 
 
 class Policy(StrEnum):
@@ -36,6 +38,10 @@ class Reason(StrEnum):
     UNDECODABLE = "undecodable"
     NOT_AN_OBJECT = "not_an_object"
     TOO_LARGE = "too_large"
+    TOMBSTONE = "tombstone"
+    """The record has no value (a delete on a compacted or CDC topic)."""
+    OUTPUT_TOO_LARGE = "output_too_large"
+    """The record with the gate's headers is larger than its output topic accepts."""
     MISSING_FIELD = "missing_field"
     UNPARSEABLE_DATE = "unparseable_date"
     OUT_OF_RANGE = "out_of_range"

@@ -353,3 +353,37 @@ def _lineage(headers: Any) -> SourceOffset:
     found = lineage_of(headers)
     assert found is not None
     return found
+
+
+@pytest.mark.parametrize("policy", ["quarantine", "clean"])
+def test_tombstones_follow_the_routes_policy(
+    kafka_bootstrap: str,
+    new_topic: Callable[..., str],
+    tmp_path: Path,
+    workers: WorkerFactory,
+    policy: str,
+) -> None:
+    """Deletes (null values) on a compacted/CDC source: quarantined with reason tombstone
+    by default; with tombstones: clean they reach the clean topic with key and lineage."""
+    source = new_topic(partitions=1)
+    records = list(generate(200, seed=21, defect_rate=0.0))
+    feed = feed_of(records)
+    deletes = {10, 50, 51, 199}
+    for index in deletes:
+        feed[index] = FeedRecord(key=b"deleted-%d" % index, value=None, headers=(ORIGIN_HEADER,))
+    offsets = run_sync(produce(options(kafka_bootstrap), source, feed))
+    config = gate_yaml(tmp_path / "gate.yaml", kafka_bootstrap, source)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["routes"][0]["tombstones"] = policy
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    worker = workers(config)
+    worker.wait_ready()
+    reader = read_all(kafka_bootstrap, source)
+    tombstones = [r for r in reader.records if r.value is None]
+    assert {_lineage(r.headers) for r in tombstones} == {offsets[i] for i in deletes}
+    for out in tombstones:
+        assert out.key is not None and out.key.startswith(b"deleted-")
+        assert out.topic == f"{source}.{policy}"
+        assert out.header(REASONS) == (b"tombstone" if policy == "quarantine" else None)
+    assert reader.reasons.get("tombstone", 0) == (len(deletes) if policy == "quarantine" else 0)
+    assert worker.stop() == 0

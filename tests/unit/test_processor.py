@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from dqgate.config import CircuitBreakerConfig
+from dqgate.config import CircuitBreakerConfig, TombstonePolicy
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import PassThrough, RoutedBatch, RouteProcessor
 from dqgate.metrics import GateMetrics
@@ -60,7 +60,7 @@ def processor(registry: CollectorRegistry, **kw: Any) -> RouteProcessor:
     return RouteProcessor(
         route_name="r", suite=kw.get("suite", FakeSuite()), target=TARGET,
         metrics=GateMetrics(registry), breaker=kw.get("breaker", CircuitBreaker(None)),
-        clock_ms=lambda: 0,
+        tombstones=kw.get("tombstones", TombstonePolicy.QUARANTINE), clock_ms=lambda: 0,
     )  # fmt: skip
 
 
@@ -119,3 +119,23 @@ def test_without_cut_the_faust_engine_routes_the_whole_batch() -> None:
     records = [Record(i, v) for i, v in enumerate([b"bad", b"bad", b"ok", b"bad"])]
     batch = asyncio.run(gate.prepare(records, cut=False))
     assert batch.routed == 4 and batch.tripped and batch.held_offset is None
+
+
+def test_tombstones_are_quarantined_with_their_own_reason_by_default() -> None:
+    """A null value is a tombstone verdict (stage decode); the suite never sees it."""
+    batch = prepare(processor(CollectorRegistry()), b"ok", None, b"bad")
+    topics = [o[0] for o in batch.outputs]
+    assert topics == ["in.clean", "in.quarantine", "in.quarantine"]
+    headers = dict(batch.outputs[1][3])
+    assert headers[REASONS] == b"tombstone" and headers["dqgate.stage"] == b"decode"
+    assert batch.outputs[1][2] is None and batch.outputs[1][1] == b"k"
+
+
+def test_a_route_with_tombstones_clean_passes_them_on_with_key_and_lineage() -> None:
+    """tombstones: clean sends the delete on unevaluated, keeping its key."""
+    gate = processor(CollectorRegistry(), tombstones=TombstonePolicy.CLEAN)
+    batch = prepare(gate, None, b"bad", None)
+    assert [o[0] for o in batch.outputs] == ["in.clean", "in.quarantine", "in.clean"]
+    _topic, key, value, headers, _stamp = batch.outputs[2]
+    assert (key, value) == (b"k", None)
+    assert dict(headers)[SOURCE_OFFSET] == b"12"

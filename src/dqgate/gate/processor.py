@@ -16,8 +16,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
+from dqgate.config import TombstonePolicy
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
@@ -121,6 +122,22 @@ class PassThrough:
         return _Evaluated(verdicts=[_PASS] * len(values))
 
 
+TOMBSTONE_ID: Final = "dqgate.decode"
+
+
+def _tombstone(suite: str) -> Verdict:
+    """The verdict of a record without a value on a route that quarantines tombstones."""
+    failure = Failure(
+        suite=suite,
+        expectation_id=TOMBSTONE_ID,
+        type="dqgate_decode",
+        column=None,
+        reason=Reason.TOMBSTONE,
+        message="record has no value (a tombstone); the route quarantines tombstones",
+    )
+    return Verdict(outcome=Outcome.QUARANTINE, failures=(failure,), stage=Stage.DECODE)
+
+
 def internal_error_verdict(suite: str, exc: BaseException) -> Verdict:
     """The verdict for a record whose evaluation raised (a bug): quarantine, reason error."""
     failure = Failure(
@@ -176,6 +193,7 @@ class RouteProcessor:
         values: ValuesHeader | None = None,
         windows: Any = None,
         seal: ReplaySeal | None = None,
+        tombstones: TombstonePolicy = TombstonePolicy.QUARANTINE,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.route_name = route_name
@@ -187,6 +205,8 @@ class RouteProcessor:
         self._metrics = metrics
         self._clock_ms = clock_ms
         self._headers = RouteHeaders(target, seal=seal)
+        passes = tombstones is TombstonePolicy.CLEAN or isinstance(suite, PassThrough)
+        self._tombstone = _PASS if passes else _tombstone(suite.name)
         self._threaded = bool(getattr(suite, "has_fallback", False))
         metrics.declare_route(route_name, suite)
 
@@ -202,13 +222,20 @@ class RouteProcessor:
         routes nothing while it is open); without, every record is routed.
         """
         started_s = time.perf_counter()
-        values = [r.value if r.value is not None else b"" for r in records]
+        raw = [r.value for r in records]
+        deletes = None in raw
+        judged = records
+        if deletes:  # tombstones: the route's policy decides, the suite never sees them
+            judged = [r for r in records if r.value is not None]
+        values = cast(list[bytes], [v for v in raw if v is not None] if deletes else raw)
         if self._threaded:
             # GX's engine takes tens of milliseconds per batch: off the event loop, so the
             # other routes, heartbeats and commits go on meanwhile.
-            evaluation = await asyncio.to_thread(self._evaluate, values, records)
+            evaluation = await asyncio.to_thread(self._evaluate, values, judged)
         else:
-            evaluation = self._evaluate(values, records)
+            evaluation = self._evaluate(values, judged)
+        if deletes:
+            evaluation = self._with_tombstones(records, evaluation)
         validation_s = time.perf_counter() - started_s
         verdicts = evaluation.verdicts
         admitted, tripped = len(records), False
@@ -247,6 +274,18 @@ class RouteProcessor:
             quarantined_bytes=quarantined_bytes,
             evaluation=evaluation,
             validation_s=validation_s,
+        )
+
+    def _with_tombstones(self, records: Sequence[Consumed], evaluation: Evaluation) -> Evaluation:
+        """The evaluation of the records with a value, with each tombstone's verdict put
+        back in its place."""
+        judged = iter(evaluation.verdicts)
+        verdicts = [self._tombstone if r.value is None else next(judged) for r in records]
+        return _Evaluated(
+            verdicts=verdicts,
+            decoded=evaluation.decoded,
+            missing=evaluation.missing,
+            window_input=evaluation.window_input,
         )
 
     def delivered(self, batch: RoutedBatch) -> None:

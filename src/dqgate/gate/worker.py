@@ -219,6 +219,7 @@ def _processors(
             values=values,
             windows=windows if route.validate else None,
             seal=seal,
+            tombstones=route.tombstones,
         )
     return processors
 
