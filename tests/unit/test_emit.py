@@ -68,8 +68,11 @@ def test_outputs_are_grouped_per_partition_in_order_with_full_batches_rolled_ove
         ("clean" if i % 3 else "quarantine", key, b"v%d" % i, [], 1000 + i)
         for i, key in enumerate(keys)
     ]
-    futures = asyncio.run(emitter.send(outputs))
-    assert len(futures) == len(producer.sent)
+    sent = asyncio.run(emitter.send(outputs))
+    assert len(sent) == len(producer.sent)
+    for batch, (topic, partition, records) in zip(sent, producer.sent, strict=True):
+        assert (batch.topic, batch.partition) == (topic, partition)
+        assert [outputs[i][2] for i in batch.indices] == [r[1] for r in records]
     got: dict[tuple[str, int], list[bytes]] = {}
     for topic, partition, records in producer.sent:
         assert 1 <= len(records) <= 3

@@ -1,6 +1,6 @@
 """``engine: batch`` (the default): the gate on aiokafka, a batch at a time, pipelined.
 
-One consumer (every route's source, one group) and one idempotent producer (acks=all).
+One consumer (every route's source, one group) and one producer (acks=all).
 The fetch loop takes batches with ``getmany`` (at most ``batch_size`` records) and hands
 each partition's records to its route's worker, which evaluates the raw bytes, builds
 the outputs and queues them on the producer as record batches, one per output partition
@@ -39,12 +39,13 @@ from dqgate.config import GateConfig
 from dqgate.errors import GateError
 from dqgate.gate.circuit import log_trip
 from dqgate.gate.connection import aiokafka_options
-from dqgate.gate.emit import Emitter
+from dqgate.gate.emit import Emitter, Sent
 from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
+from dqgate.gate.stubs import refused_record
 from dqgate.metrics import GateMetrics
 
 __all__ = ["BatchEngine", "run_batch"]
@@ -94,6 +95,7 @@ class BatchEngine:
         self._deadline: threading.Timer | None = None
         self.assigned_once = False
         self.rebalancing = False
+        self._recovering: set[asyncio.Task[None]] = set()
         self.tickers: list[Callable[[], object]] = []
         """Called every second with the window ticks (e.g. the quiet log filter's flush)."""
         metrics.watch_partitions(self.partition_offsets)
@@ -122,7 +124,12 @@ class BatchEngine:
         self._producer = AIOKafkaProducer(
             **options,
             acks="all",
-            enable_idempotence=True,
+            # Not idempotent: aiokafka does not reset a partition's sequence numbers after
+            # the broker refuses a batch (OutOfOrderSequenceNumber on every later one), and
+            # a refused record must not stop its output partition. aiokafka keeps one
+            # produce request in flight per broker, so retries cannot reorder; a retry of a
+            # request that did land is a duplicate, identified by the lineage headers.
+            enable_idempotence=False,
             linger_ms=_LINGER_MS,
             max_batch_size=_MAX_BATCH_BYTES,
             max_request_size=config.output_topics.max_message_bytes + _REQUEST_OVERHEAD_BYTES,
@@ -263,10 +270,10 @@ class BatchEngine:
                 continue
             if batch.routed:
                 ticket = state.register(batch.next_offset, len(records), size)
-                futures = await emitter.send(batch.outputs, tp.topic, tp.partition)
-                delivered = asyncio.gather(*futures)
+                sent = await emitter.send(batch.outputs, tp.topic, tp.partition)
+                delivered = asyncio.gather(*(s.future for s in sent), return_exceptions=True)
                 delivered.add_done_callback(
-                    functools.partial(self._on_delivered, processor, state, ticket, batch)
+                    functools.partial(self._on_delivered, processor, state, ticket, batch, sent)
                 )
             else:
                 self._in_flight.release(len(records), size)
@@ -283,19 +290,34 @@ class BatchEngine:
         state: PartitionProgress,
         ticket: Ticket,
         batch: RoutedBatch,
-        delivered: asyncio.Future[Any],
+        sent: list[Sent],
+        delivered: asyncio.Future[list[Any]],
     ) -> None:
         if delivered.cancelled():
             return  # only at a hard stop: nothing of the batch is committed
-        error = delivered.exception()
-        if error is not None:
-            self.fatal(
-                f"route {processor.route_name!r}: the outputs of {batch.topic}"
-                f"[{batch.partition}]@{batch.next_offset - batch.routed}..{batch.next_offset - 1}"
-                f" were not acknowledged: {type(error).__name__}: {error}; no offset of this "
-                "batch is committed",
-                ExitCode.DELIVERY_FAILED,
-            )
+        failed = [
+            (batch_sent, result)
+            for batch_sent, result in zip(sent, delivered.result(), strict=True)
+            if isinstance(result, BaseException)
+        ]
+        if failed:
+            for batch_sent, error in failed:
+                if not refused_record(error):
+                    self._delivery_failed(processor, batch, batch_sent.topic, error)
+            task = asyncio.create_task(self._recover(processor, state, ticket, batch, failed))
+            self._recovering.add(task)
+            task.add_done_callback(self._recovering.discard)
+            return
+        self._complete(processor, state, ticket, batch)
+
+    def _complete(
+        self,
+        processor: RouteProcessor,
+        state: PartitionProgress,
+        ticket: Ticket,
+        batch: RoutedBatch,
+    ) -> None:
+        """Every output of ``batch`` was acknowledged: it may be committed, and counted."""
         state.ack(ticket)
         self._in_flight.release(ticket.records, ticket.size_bytes)
         try:
@@ -306,6 +328,59 @@ class BatchEngine:
                 f"route {processor.route_name!r}: internal error {type(exc).__name__}",
                 ExitCode.INTERNAL_ERROR,
             )
+
+    async def _recover(
+        self,
+        processor: RouteProcessor,
+        state: PartitionProgress,
+        ticket: Ticket,
+        batch: RoutedBatch,
+        failed: list[tuple[Sent, BaseException]],
+    ) -> None:
+        """The broker refused records of ``batch``: send them one by one; each one refused
+        alone goes to quarantine as a stub (:mod:`dqgate.gate.stubs`)."""
+        emitter = self._emitter
+        assert emitter is not None
+        for refused, batch_error in failed:
+            for index in refused.indices:
+                output = batch.outputs[index]
+                try:
+                    await (await emitter.send_one(output, refused.partition))
+                    continue
+                except Exception as error:
+                    if not refused_record(error):
+                        self._delivery_failed(processor, batch, refused.topic, error)
+                    stub = processor.stub(batch, index, refused.topic, error)
+                record = batch.records[index]
+                where = f"{record.topic}[{record.partition}]@{record.offset}"
+                partition = emitter.partition_of(stub[0], stub[1], batch.topic, batch.partition)
+                try:
+                    await (await emitter.send_one(stub, partition))
+                except Exception as error:
+                    self.fatal(
+                        f"route {processor.route_name!r}: {where} could not be written to "
+                        f"{refused.topic}, and even its stub was refused by {stub[0]} "
+                        f"({type(error).__name__}: {error}); raise {stub[0]}'s "
+                        "max.message.bytes; no offset of this batch is committed",
+                        ExitCode.DELIVERY_FAILED,
+                    )
+                log.warning(
+                    "%s: %s refused the record (%d bytes with the gate's headers: %s); "
+                    "quarantined as a stub in %s (no value; size and sha256 in its headers)",
+                    where, refused.topic, _size(output), type(batch_error).__name__, stub[0],
+                )  # fmt: skip
+        self._complete(processor, state, ticket, batch)
+
+    def _delivery_failed(
+        self, processor: RouteProcessor, batch: RoutedBatch, topic: str, error: BaseException
+    ) -> NoReturn:
+        first, last = batch.next_offset - batch.routed, batch.next_offset - 1
+        self.fatal(
+            f"route {processor.route_name!r}: the outputs of {batch.topic}[{batch.partition}]"
+            f"@{first}..{last} were not acknowledged by {topic}: {type(error).__name__}: "
+            f"{error}; no offset of this batch is committed",
+            ExitCode.DELIVERY_FAILED,
+        )
 
     # --- commits and rebalances ----------------------------------------------------------
 
@@ -503,6 +578,15 @@ class BatchEngine:
             "partitions": {t: sorted(p) for t, p in sorted(partitions.items())},
             "routes": route_states(self.processors),
         }
+
+
+def _size(output: Any) -> int:
+    _topic, key, value, headers, _stamp = output
+    return (
+        len(key or b"")
+        + len(value or b"")
+        + sum(len(name) + len(data or b"") for name, data in headers)
+    )
 
 
 def _names(tps: Sequence[Any]) -> str:

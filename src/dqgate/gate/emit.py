@@ -18,11 +18,11 @@ import asyncio
 import itertools
 import struct
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from dqgate.gate.processor import Output
+from dqgate.routing import Output
 
-__all__ = ["Emitter", "murmur2", "partition_for"]
+__all__ = ["Emitter", "Sent", "murmur2", "partition_for"]
 
 _SEED: Final = 0x9747B28C
 _M: Final = 0x5BD1E995
@@ -96,18 +96,28 @@ class Emitter:
             self._next_sticky[topic] = next(self._sticky[topic])
             self._refresh()
 
+    def partition_of(
+        self, topic: str, key: bytes | None, source: str, source_partition: int
+    ) -> int:
+        """The output partition of a record of ``source[source_partition]`` on ``topic``."""
+        if topic in self._same.get(source, frozenset()):
+            return source_partition
+        if key is None:
+            return self._next_sticky[topic]
+        return (murmur2(key) & 0x7FFFFFFF) % self._partitions[topic]
+
     async def send(
         self, outputs: Sequence[Output], source: str = "", source_partition: int = 0
-    ) -> list[asyncio.Future[Any]]:
+    ) -> list[Sent]:
         """Queue the outputs of one batch of ``source[source_partition]`` (in order per
-        output partition); their delivery futures."""
+        output partition); what was sent: one record batch each, with its future."""
         producer = self._producer
         counts = self._partitions
         sticky = self._next_sticky
         same = self._same.get(source, frozenset())
-        builders: dict[tuple[str, int], Any] = {}
-        futures: list[asyncio.Future[Any]] = []
-        for topic, key, value, headers, timestamp_ms in outputs:
+        builders: dict[tuple[str, int], tuple[Any, list[int]]] = {}
+        sent: list[Sent] = []
+        for index, (topic, key, value, headers, timestamp_ms) in enumerate(outputs):
             if topic in same:
                 partition = source_partition
             elif key is None:
@@ -115,18 +125,43 @@ class Emitter:
             else:
                 partition = (murmur2(key) & 0x7FFFFFFF) % counts[topic]
             slot = (topic, partition)
-            builder = builders.get(slot)
-            if builder is None:
-                builder = builders[slot] = producer.create_batch()
+            open_batch = builders.get(slot)
+            if open_batch is None:
+                open_batch = builders[slot] = (producer.create_batch(), [])
+            builder, indices = open_batch
             if builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers):
+                indices.append(index)
                 continue
             # full: send it and start the next one (the first record always fits)
-            futures.append(await producer.send_batch(builder, topic, partition=partition))
-            builder = builders[slot] = producer.create_batch()
+            future = await producer.send_batch(builder, topic, partition=partition)
+            sent.append(Sent(future, topic, partition, indices))
+            builder, indices = builders[slot] = (producer.create_batch(), [index])
             if not builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers):
                 raise ValueError(f"a record could not be added to an empty batch for {topic}")
-        for (topic, partition), builder in builders.items():
-            futures.append(await producer.send_batch(builder, topic, partition=partition))
+        for (topic, partition), (builder, indices) in builders.items():
+            future = await producer.send_batch(builder, topic, partition=partition)
+            sent.append(Sent(future, topic, partition, indices))
         for topic in {slot[0] for slot in builders}:
             sticky[topic] = next(self._sticky[topic])
-        return futures
+        return sent
+
+    async def send_one(self, output: Output, partition: int) -> asyncio.Future[Any]:
+        """Queue one output alone in a record batch to ``partition``; its future."""
+        topic, key, value, headers, timestamp_ms = output
+        builder = self._producer.create_batch()
+        if not builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers):
+            raise ValueError(f"a record could not be added to an empty batch for {topic}")
+        future: asyncio.Future[Any] = await self._producer.send_batch(
+            builder, topic, partition=partition
+        )
+        return future
+
+
+class Sent(NamedTuple):
+    """One record batch queued on the producer."""
+
+    future: asyncio.Future[Any]
+    topic: str
+    partition: int
+    indices: list[int]
+    """The positions of its records among the outputs given to :meth:`Emitter.send`."""

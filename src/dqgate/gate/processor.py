@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol, cast
 
 from dqgate.config import TombstonePolicy
 from dqgate.gate.circuit import CircuitBreaker
+from dqgate.gate.stubs import StubRecord, stub_headers, stub_verdict
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.provenance import ReplaySeal
@@ -160,6 +161,8 @@ class RoutedBatch:
     partition: int
     outputs: list[Output]
     """One per routed record, in offset order."""
+    records: Sequence[Consumed]
+    """The routed source records (those of the outputs)."""
     verdicts: list[Verdict]
     next_offset: int
     """The offset after the last routed record (what may be committed once delivered)."""
@@ -266,6 +269,7 @@ class RouteProcessor:
             topic=first.topic,
             partition=first.partition,
             outputs=outputs,
+            records=routed,
             verdicts=verdicts,
             next_offset=last_routed + 1,
             held_offset=records[admitted].offset if admitted < len(records) else None,
@@ -275,6 +279,24 @@ class RouteProcessor:
             evaluation=evaluation,
             validation_s=validation_s,
         )
+
+    def stub(self, batch: RoutedBatch, index: int, topic: str, error: BaseException) -> Output:
+        """The quarantine stub of the ``index``-th record of ``batch``, which ``topic``
+        refused with ``error`` (see :mod:`dqgate.gate.stubs`); its verdict replaces the
+        record's in ``batch`` for the metrics."""
+        record = batch.records[index]
+        verdict = stub_verdict(self.suite.name, batch.verdicts[index], topic, error)
+        stub = StubRecord(record, keep_timestamp=type(error).__name__ != "InvalidTimestampError")
+        ((out, key, value, headers, stamp),) = self._headers.route_batch(
+            [stub], [verdict], quarantined_at(self._clock_ms())
+        )
+        headers.extend(stub_headers(record, stub, topic, error))
+        if batch.verdicts[index].outcome is Outcome.PASS:
+            batch.quarantined += 1
+        else:
+            batch.quarantined_bytes -= len(record.value or b"")
+        batch.verdicts[index] = verdict
+        return (out, key, value, headers, stamp)
 
     def _with_tombstones(self, records: Sequence[Consumed], evaluation: Evaluation) -> Evaluation:
         """The evaluation of the records with a value, with each tombstone's verdict put

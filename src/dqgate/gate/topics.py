@@ -14,7 +14,7 @@ output also needs CREATE; its absence is named too.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dqgate.config import GateConfig, KafkaConfig
@@ -37,6 +37,8 @@ class TopicPlan:
 
     source_partitions: dict[str, int]
     created: tuple[str, ...]
+    max_message_bytes: dict[str, int] = field(default_factory=dict)
+    """``max.message.bytes`` of the sources and outputs the principal may describe."""
 
 
 async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> TopicPlan:
@@ -116,7 +118,10 @@ async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> Topi
                 elif code != _TOPIC_ALREADY_EXISTS:
                     detail = entry[2] if len(entry) > 2 and entry[2] else f"error code {code}"
                     raise GateError(f"cannot create output topic {name!r}: {detail}")
-        return TopicPlan(source_partitions=partitions, created=tuple(created))
+        limits = await _max_message_bytes(admin, config)
+        return TopicPlan(
+            source_partitions=partitions, created=tuple(created), max_message_bytes=limits
+        )
     except KafkaError as exc:
         raise GateError(
             f"cannot reach Kafka at {servers}: {type(exc).__name__}: {exc}; check "
@@ -125,6 +130,35 @@ async def prepare_topics(config: GateConfig, *, timeout_s: float = 30.0) -> Topi
         ) from exc
     finally:
         await admin.close()
+
+
+async def _max_message_bytes(admin: Any, config: GateConfig) -> dict[str, int]:
+    """``max.message.bytes`` of every route topic the principal may describe the configs of
+    (a missing DESCRIBE_CONFIGS permission only leaves those topics unchecked)."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+    from aiokafka.errors import KafkaError
+
+    from dqgate.gate.sizes import max_message_bytes
+
+    topics = sorted({t for r in config.routes for t in (r.source, *r.outputs)})
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, t, configs={"max.message.bytes": None})
+        for t in topics
+    ]
+    try:
+        limits = max_message_bytes(await admin.describe_configs(resources))
+    except KafkaError as exc:
+        limits = {}
+        log.debug("describe configs failed: %s", type(exc).__name__)
+    unknown = [t for t in topics if t not in limits]
+    if unknown:
+        log.warning(
+            "cannot read max.message.bytes of %s (grant the gate's principal DESCRIBE_CONFIGS "
+            "on them): whether each record fits its output is not checked at start-up; one "
+            "that does not is quarantined as a stub",
+            ", ".join(unknown),
+        )
+    return limits
 
 
 def _principal(kafka: KafkaConfig) -> str:

@@ -31,10 +31,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from dqgate.config import Engine, GateConfig
+from dqgate.errors import ConfigError
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.http import HttpService, ResumeResult
 from dqgate.gate.processor import PassThrough, RouteProcessor
 from dqgate.gate.quiet import install_quiet_logging
+from dqgate.gate.sizes import header_bound, size_problems
 from dqgate.gate.topics import prepare_topics
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
@@ -97,6 +99,7 @@ def run_gate(
     try:
         plan = loop.run_until_complete(prepare_topics(config))
         log.info("source partitions: %s", plan.source_partitions)
+        _check_sizes(config, plan.max_message_bytes, suites)
         processors = _processors(config, suites, metrics, window)
         runtime: Any
         execute: Callable[[], int]
@@ -155,6 +158,26 @@ def run_gate(
                 quiet.flush(final=True)
     finally:
         loop.close()
+
+
+def _check_sizes(config: GateConfig, limits: Mapping[str, int], suites: Mapping[str, Any]) -> None:
+    """Refuse topics whose outputs cannot take every record their source accepts, unless
+    the operator accepts stubs for those records (``quarantine_stubs``)."""
+    bounds = {r.name: header_bound(r, suites[r.name], config) for r in config.routes}
+    problems = size_problems(config, limits, bounds)
+    if not problems:
+        return
+    if config.quarantine_stubs:
+        for problem in problems:
+            log.warning("%s; such a record is quarantined as a stub (quarantine_stubs)", problem)
+        return
+    raise ConfigError(
+        f"{config.origin}: some records could never be written to their output, which "
+        "would stop the partition: "
+        + "; ".join(problems)
+        + ". Or set quarantine_stubs: true to send such records to quarantine as stubs "
+        "(headers, size and SHA-256, no value)"
+    )
 
 
 def _catch_early_stop() -> threading.Event:

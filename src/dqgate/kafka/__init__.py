@@ -29,6 +29,7 @@ from dqgate.kafka.acls import (
 from dqgate.kafka.admin import (
     BrokerNode,
     admin_client,
+    alter_topic_configs,
     create_topic,
     delete_topics,
     describe_brokers,
@@ -66,6 +67,7 @@ __all__ = [
     "ProbeResult",
     "ScramUser",
     "admin_client",
+    "alter_topic_configs",
     "broker_status",
     "check_permissions",
     "create_acls",

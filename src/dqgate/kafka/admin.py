@@ -18,6 +18,7 @@ from dqgate.errors import BrokerError
 __all__ = [
     "BrokerNode",
     "admin_client",
+    "alter_topic_configs",
     "create_topic",
     "delete_topics",
     "describe_brokers",
@@ -85,15 +86,44 @@ async def describe_brokers(bootstrap: str, *, timeout_s: float = 10.0) -> tuple[
 
 
 async def create_topic(
-    bootstrap: str, name: str, *, partitions: int = 1, timeout_s: float = 30.0
+    bootstrap: str,
+    name: str,
+    *,
+    partitions: int = 1,
+    configs: Mapping[str, str] | None = None,
+    timeout_s: float = 30.0,
 ) -> None:
-    """Create topic ``name`` with ``partitions`` partitions (replication factor 1)."""
+    """Create topic ``name`` with ``partitions`` partitions (replication factor 1) and
+    topic ``configs`` (e.g. ``{"max.message.bytes": "100000"}``)."""
     from aiokafka.admin import NewTopic
 
-    topic = NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+    topic = NewTopic(
+        name=name,
+        num_partitions=partitions,
+        replication_factor=1,
+        topic_configs=dict(configs or {}),
+    )
     async with admin_client(bootstrap, timeout_s=timeout_s) as admin:
         response = await admin.create_topics([topic])
     _raise_topic_errors(response.topic_errors, action="create")
+
+
+async def alter_topic_configs(
+    bootstrap: str, name: str, configs: Mapping[str, str], *, timeout_s: float = 30.0
+) -> None:
+    """Set topic configs of ``name`` (the ones given; others keep their values)."""
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=dict(configs))
+    async with admin_client(bootstrap, timeout_s=timeout_s) as admin:
+        responses = await admin.alter_configs([resource])
+    for response in responses:
+        for code, message, _type, resource_name in response.resources:
+            if code:
+                raise BrokerError(
+                    f"altering the configs of topic {resource_name!r} failed: "
+                    f"error {code}: {message}"
+                )
 
 
 async def delete_topics(bootstrap: str, names: Sequence[str], *, timeout_s: float = 30.0) -> None:

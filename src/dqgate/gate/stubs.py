@@ -1,0 +1,112 @@
+"""A record its output refuses goes to quarantine as a stub, so no record wedges a partition.
+
+When the broker refuses a record itself (too large for the output topic once the gate's
+headers are added, a timestamp outside the topic's bounds, a record it calls corrupt),
+retrying or restarting cannot help: before, the worker exited (code 3), restarted, hit
+the same record, forever, and every other route of the worker stopped with it. Now the
+records of a refused record batch are sent again one by one (a batch of small records
+can be refused as a whole when a topic's limit was lowered), and each record that is
+refused alone goes to the quarantine topic as a stub:
+
+- no value (an empty one); the key and the producer's headers when they are small
+  (``dqgate.stub.dropped`` lists what was left out);
+- the usual lineage and quarantine headers: stage ``deliver``, reason
+  ``output_too_large`` (or ``evaluation_error`` for another refusal) beside the record's
+  own failures, so the source coordinates say where to fetch the original while the
+  source's retention keeps it;
+- ``dqgate.stub.size`` and ``dqgate.stub.sha256`` of the original value,
+  ``dqgate.stub.topic`` (the output that refused it) and ``dqgate.stub.error`` (the
+  broker's error class).
+
+Only a quarantine topic that refuses even the stub ends the worker (exit 3), naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, Final
+
+from dqgate.routing import Header
+from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
+
+__all__ = [
+    "DELIVER_ID",
+    "STUB_DROPPED",
+    "STUB_ERROR",
+    "STUB_SHA256",
+    "STUB_SIZE",
+    "STUB_TOPIC",
+    "StubRecord",
+    "refused_record",
+    "stub_headers",
+    "stub_verdict",
+]
+
+DELIVER_ID: Final = "dqgate.deliver"
+STUB_SIZE: Final = "dqgate.stub.size"
+STUB_SHA256: Final = "dqgate.stub.sha256"
+STUB_TOPIC: Final = "dqgate.stub.topic"
+STUB_ERROR: Final = "dqgate.stub.error"
+STUB_DROPPED: Final = "dqgate.stub.dropped"
+MAX_KEPT_KEY_BYTES: Final = 1024
+MAX_KEPT_HEADER_BYTES: Final = 8 * 1024
+_TOO_LARGE: Final = frozenset({"MessageSizeTooLargeError", "RecordListTooLargeError"})
+_REFUSED: Final = _TOO_LARGE | {"CorruptRecordException", "InvalidTimestampError"}
+
+
+def refused_record(error: BaseException) -> bool:
+    """True for broker errors about the record itself, which no retry can fix."""
+    return type(error).__name__ in _REFUSED
+
+
+def stub_verdict(suite: str, verdict: Verdict, topic: str, error: BaseException) -> Verdict:
+    """The stub's verdict: the record's own failures and why it could not be written."""
+    too_large = type(error).__name__ in _TOO_LARGE
+    failure = Failure(
+        suite=suite,
+        expectation_id=DELIVER_ID,
+        type="dqgate_deliver",
+        column=None,
+        reason=Reason.OUTPUT_TOO_LARGE if too_large else Reason.EVALUATION_ERROR,
+        message=f"{topic} refused the record ({type(error).__name__}); quarantined as a stub",
+    )
+    outcome = Outcome.ERROR if verdict.outcome is Outcome.ERROR else Outcome.QUARANTINE
+    return Verdict(outcome=outcome, failures=(*verdict.failures, failure), stage=Stage.DELIVER)
+
+
+class StubRecord:
+    """The stub of a consumed record, as the routing reads records."""
+
+    __slots__ = ("dropped", "headers", "key", "offset", "partition", "timestamp", "topic", "value")
+
+    def __init__(self, record: Any, *, keep_timestamp: bool) -> None:
+        self.topic: str = record.topic
+        self.partition: int = record.partition
+        self.offset: int = record.offset
+        self.timestamp: int | None = record.timestamp if keep_timestamp else None
+        self.value = b""
+        self.dropped = ["value"]
+        key: bytes | None = record.key
+        if key is not None and len(key) > MAX_KEPT_KEY_BYTES:
+            key = None
+            self.dropped.append("key")
+        self.key = key
+        headers: Sequence[Header] = record.headers or ()
+        size = sum(len(name) + len(value or b"") for name, value in headers)
+        if size > MAX_KEPT_HEADER_BYTES:
+            headers = ()
+            self.dropped.append("headers")
+        self.headers = headers
+
+
+def stub_headers(record: Any, stub: StubRecord, topic: str, error: BaseException) -> list[Header]:
+    """The stub's own headers: the original value's size and digest, and why."""
+    value: bytes = record.value or b""
+    return [
+        (STUB_SIZE, b"%d" % len(value)),
+        (STUB_SHA256, hashlib.sha256(value).hexdigest().encode("ascii")),
+        (STUB_TOPIC, topic.encode("utf-8")),
+        (STUB_ERROR, type(error).__name__.encode("utf-8")),
+        (STUB_DROPPED, ",".join(stub.dropped).encode("utf-8")),
+    ]
