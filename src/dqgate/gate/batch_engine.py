@@ -57,6 +57,7 @@ _MAX_BATCH_BYTES: Final = 512 * 1024
 _REQUEST_OVERHEAD_BYTES: Final = 64 * 1024
 _WINDOW_TICK_S: Final = 1.0
 _LAG_REFRESH_S: Final = 5.0
+_TOPIC_WATCH_S: Final = 5.0
 _DRAIN_POLL_S: Final = 0.005
 
 Fatal = Callable[[str, int], NoReturn]
@@ -167,6 +168,7 @@ class BatchEngine:
             asyncio.create_task(self._commit_loop(), name="dqgate.commit"),
             asyncio.create_task(self._tick(), name="dqgate.windows"),
             asyncio.create_task(self._refresh_lag(), name="dqgate.lag"),
+            asyncio.create_task(self._watch_topics(), name="dqgate.topics"),
             *(
                 asyncio.create_task(self._route_worker(p, self._queues[n]), name=f"dqgate.{n}")
                 for n, p in self.processors.items()
@@ -531,6 +533,43 @@ class BatchEngine:
                     self._end_offsets.update(await self._consumer.end_offsets(paused))
                 except KafkaError as exc:
                     log.debug("end offsets unavailable: %s", type(exc).__name__)
+
+    async def _watch_topics(self) -> None:
+        """End the worker promptly, naming the topic, when a route's topic is deleted.
+
+        The Kafka clients would retry a deleted topic until ``delivery_timeout_s``, logging
+        leadership errors that do not say what happened.
+        """
+        from aiokafka.errors import KafkaError
+
+        routes = self.config.routes
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), _TOPIC_WATCH_S)
+            except TimeoutError:
+                try:
+                    cluster = await self._producer.client.fetch_all_metadata()
+                except KafkaError as exc:  # the brokers are away: the clients ride it out
+                    log.debug("topic watch: metadata unavailable: %s", type(exc).__name__)
+                    continue
+                existing = cluster.topics()
+                if not existing:
+                    continue  # an empty answer while the cluster restarts proves nothing
+                for route in routes:
+                    for kind, topic in (
+                        ("source", route.source),
+                        ("clean", route.clean),
+                        ("quarantine", route.quarantine),
+                    ):
+                        if topic not in existing:
+                            self.fatal(
+                                f"route {route.name!r}: its {kind} topic {topic!r} no longer "
+                                "exists (deleted?); recreate it (or fix the route) and restart "
+                                "the worker; no offset after the last commit was committed",
+                                ExitCode.DELIVERY_FAILED
+                                if kind != "source"
+                                else ExitCode.ENGINE_FAILED,
+                            )
 
     # --- what the HTTP endpoint and the metrics read -------------------------------------
 
