@@ -250,7 +250,8 @@ def test_sigterm_exits_zero_after_committing_everything(routed: Routed) -> None:
 def test_random_bytes_are_all_quarantined_and_never_crash_the_worker(
     kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
 ) -> None:
-    """10,000 random byte strings and a tombstone: all quarantined, undecodable/not_an_object."""
+    """10,000 random byte strings and a tombstone: all quarantined (undecodable,
+    not_an_object; the tombstone as tombstone), bytes and headers unchanged."""
     source = new_topic(partitions=2)
     rng = random.Random(11)
     values: list[bytes | None] = [rng.randbytes(rng.randrange(0, 300)) for _ in range(10_000)]
@@ -262,7 +263,8 @@ def test_random_bytes_are_all_quarantined_and_never_crash_the_worker(
     reader = read_all(kafka_bootstrap, source)
     by_offset = dict(zip(offsets, values, strict=True))
     assert reader.quarantined == set(by_offset)
-    assert set(reader.reasons) <= {"undecodable", "not_an_object"}
+    assert set(reader.reasons) <= {"undecodable", "not_an_object", "tombstone"}
+    assert reader.reasons["tombstone"] == 1
     for out in reader.records:
         assert out.value == by_offset[_lineage(out.headers)]
         assert out.headers[0] == ("h", None)

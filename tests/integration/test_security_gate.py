@@ -39,8 +39,10 @@ class SecureRoute:
         self.source = f"dqgate-secure-{uuid.uuid4().hex}"
         self.clean, self.quarantine = f"{self.source}.clean", f"{self.source}.quarantine"
         self.group = f"dqgate-secure-{uuid.uuid4().hex[:12]}"
-        for topic in (self.source, self.clean, self.quarantine):
-            run_sync(create_topic(broker.admin_bootstrap, topic, partitions=2))
+        room = {"max.message.bytes": str(2 * 1024 * 1024)}  # a source record + headers
+        run_sync(create_topic(broker.admin_bootstrap, self.source, partitions=2))
+        for topic in (self.clean, self.quarantine):
+            run_sync(create_topic(broker.admin_bootstrap, topic, partitions=2, configs=room))
         if records:
             feed = feed_of(list(generate(records, seed=11)))
             run_sync(produce(self.admin_options, self.source, feed))

@@ -135,13 +135,15 @@ def test_state_without_tls_ports_reads_as_none(tmp_path: Path) -> None:
 
 
 def test_gate_acls_are_least_privilege() -> None:
-    """A gate gets READ on sources, WRITE on outputs, READ on its group, nothing else."""
+    """A gate gets READ on sources, WRITE on outputs, READ on its group, DESCRIBE_CONFIGS
+    on its topics (the start-up size check), nothing else."""
     acls = gate_acls("User:gate", sources=["in"], outputs=["ok", "bad"], group="g")
     assert {(a.resource_type, a.resource_name, a.operation) for a in acls} == {
         (AclResourceType.TOPIC, "in", AclOperation.READ),
         (AclResourceType.TOPIC, "ok", AclOperation.WRITE),
         (AclResourceType.TOPIC, "bad", AclOperation.WRITE),
         (AclResourceType.GROUP, "g", AclOperation.READ),
+        *((AclResourceType.TOPIC, t, AclOperation.DESCRIBE_CONFIGS) for t in ("in", "ok", "bad")),
     }
     assert all(a.principal == "User:gate" and a.host == "*" for a in acls)
 

@@ -463,15 +463,18 @@ class BatchEngine:
 
     async def _assigned(self, assigned: Sequence[Any]) -> None:
         consumer = self._consumer
-        for tp in assigned:
-            if tp.topic not in self._by_source or tp in self._partitions:
-                continue
+        mine = [tp for tp in assigned if tp.topic in self._by_source and tp not in self._partitions]
+
+        async def committed(tp: Any) -> int | None:
             try:
-                committed = await consumer.committed(tp)
+                offset: int | None = await consumer.committed(tp)
+                return offset
             except Exception as exc:  # the lag shows it; routing does not need it
                 log.debug("committed offset of %s unknown: %s", tp, type(exc).__name__)
-                committed = None
-            self._partitions[tp] = PartitionProgress(committed)
+                return None
+
+        for tp, offset in zip(mine, await asyncio.gather(*map(committed, mine)), strict=True):
+            self._partitions[tp] = PartitionProgress(offset)
         paused = [tp for tp in assigned if self._by_source[tp.topic].paused]
         if paused:
             consumer.pause(*paused)
@@ -543,6 +546,7 @@ class BatchEngine:
         from aiokafka.errors import KafkaError
 
         routes = self.config.routes
+        missing_before: set[str] = set()
         while not self._stopping.is_set():
             try:
                 await asyncio.wait_for(self._stopping.wait(), _TOPIC_WATCH_S)
@@ -555,13 +559,15 @@ class BatchEngine:
                 existing = cluster.topics()
                 if not existing:
                     continue  # an empty answer while the cluster restarts proves nothing
+                missing = {t for r in routes for t in (r.source, *r.outputs)} - existing
+                confirmed, missing_before = missing & missing_before, missing  # twice in a row
                 for route in routes:
                     for kind, topic in (
                         ("source", route.source),
                         ("clean", route.clean),
                         ("quarantine", route.quarantine),
                     ):
-                        if topic not in existing:
+                        if topic in confirmed:
                             self.fatal(
                                 f"route {route.name!r}: its {kind} topic {topic!r} no longer "
                                 "exists (deleted?); recreate it (or fix the route) and restart "

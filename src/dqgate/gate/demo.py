@@ -153,10 +153,15 @@ def closing_lines(dqgate: str, operator: Path, *, keep_running: bool) -> list[st
 
 
 async def _create_topics(bootstrap: str, topics: tuple[str, ...]) -> None:
+    """The source, then the outputs with room for a source record of the broker's maximum
+    size plus the gate's headers (as an operator should create them; see SECURITY.md)."""
+    from dqgate.config import OutputTopicsConfig
     from dqgate.kafka import create_topic
 
-    for topic in topics:
-        await create_topic(bootstrap, topic, partitions=DEMO_PARTITIONS)
+    room = {"max.message.bytes": str(OutputTopicsConfig().max_message_bytes)}
+    for index, topic in enumerate(topics):
+        configs = room if index else None
+        await create_topic(bootstrap, topic, partitions=DEMO_PARTITIONS, configs=configs)
 
 
 def _write_config(path: Path, kafka: Mapping[str, Any], suite: Path) -> Path:

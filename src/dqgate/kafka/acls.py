@@ -5,7 +5,8 @@ aiokafka 0.14 has no ACL methods on its admin client, so ``create_acls`` and
 the admin client's request path. Codes are the Kafka protocol's (``AclOperation`` etc.).
 
 A gate's least privilege (:func:`gate_acls`): READ on its source topics, WRITE on its
-clean and quarantine topics, READ on its consumer group. READ and WRITE imply DESCRIBE.
+clean and quarantine topics, READ on its consumer group, DESCRIBE_CONFIGS on its topics
+(to check ``max.message.bytes`` at start-up). READ and WRITE imply DESCRIBE.
 Nothing on the cluster: the gate creates no topic when its outputs exist.
 """
 
@@ -116,6 +117,7 @@ def gate_acls(
     principal: str, *, sources: Iterable[str], outputs: Iterable[str], group: str
 ) -> tuple[AclBinding, ...]:
     """The least-privilege ACLs of a gate running as ``principal``."""
+    sources, outputs = list(sources), list(outputs)
     topic, read, write = AclResourceType.TOPIC, AclOperation.READ, AclOperation.WRITE
     bindings = [
         AclBinding(resource_type=topic, resource_name=name, principal=principal, operation=read)
@@ -124,6 +126,15 @@ def gate_acls(
     bindings += [
         AclBinding(resource_type=topic, resource_name=name, principal=principal, operation=write)
         for name in dict.fromkeys(outputs)
+    ]
+    bindings += [
+        AclBinding(
+            resource_type=topic,
+            resource_name=name,
+            principal=principal,
+            operation=AclOperation.DESCRIBE_CONFIGS,
+        )
+        for name in dict.fromkeys([*sources, *outputs])
     ]
     bindings.append(
         AclBinding(
