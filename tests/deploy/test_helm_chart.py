@@ -309,6 +309,18 @@ def test_rendered_suites_pass_suites_check(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_suites_are_mounted_beside_gate_yaml(all_docs: Docs) -> None:
+    """Each suite of the values (a null one dropped) is mounted at suites/<name>."""
+    volume = one(all_docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
+    (config_map,) = [s["configMap"] for s in volume["projected"]["sources"] if "configMap" in s]
+    paths = {item["key"]: item["path"] for item in config_map["items"]}
+    suites = {"incident_reports.json", "minimal.json"}
+    assert paths == {"gate.yaml": "gate.yaml", **{name: f"suites/{name}" for name in suites}}
+    assert {route["suite"] for route in gate_yaml(all_docs)["routes"]} == {
+        f"suites/{name}" for name in suites
+    }
+
+
 def test_secrets_are_files_named_by_the_file_options(all_docs: Docs) -> None:
     """Every secret is a mounted file that a *_file option names; no value is rendered."""
     rendered = gate_yaml(all_docs)
