@@ -45,7 +45,9 @@ def run_check(args: argparse.Namespace) -> int:
     from dqgate.suites import WindowConfig, compile_suite
 
     config = load_config(args.config)
-    window = WindowConfig(window_records=config.window_records, window_seconds=config.window_seconds)
+    window = WindowConfig(
+        window_records=config.window_records, window_seconds=config.window_seconds
+    )
     routes: list[dict[str, Any]] = []
     for route in config.routes:
         suite = compile_suite(
@@ -66,13 +68,15 @@ def run_check(args: argparse.Namespace) -> int:
                 "validate": route.validate,
             }
         )
-    address = config.metrics_address
+    servers = list(config.kafka.bootstrap_servers)
+    protocol = str(config.kafka.security_protocol.value)
+    metrics = None if config.metrics_address is None else str(config.metrics_address)
     summary = {
         "config": str(args.config),
         "group_id": config.group_id,
-        "bootstrap_servers": list(config.kafka.bootstrap_servers),
-        "security_protocol": str(config.kafka.security_protocol.value),
-        "metrics_address": None if address is None else str(address),
+        "bootstrap_servers": servers,
+        "security_protocol": protocol,
+        "metrics_address": metrics,
         "routes": routes,
     }
     if args.json:
@@ -80,8 +84,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(
         f"{args.config}: ok: group {config.group_id}, {len(routes)} route(s), "
-        f"{summary['security_protocol']} to {','.join(summary['bootstrap_servers'])}, "
-        f"metrics on {summary['metrics_address'] or 'off'}"
+        f"{protocol} to {','.join(servers)}, metrics on {metrics or 'off'}"
     )
     for r in routes:
         print(
