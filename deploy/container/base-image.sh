@@ -18,7 +18,9 @@ MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Bump RECIPE when what goes into the image changes: an existing image of another recipe
 # is made again.
 RECIPE=bookworm-python3-1
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$TOOLS/containers/containers.conf}"
+if [ -z "${CONTAINERS_CONF:-}" ] && [ -f "$TOOLS/containers/containers.conf" ]; then
+    export CONTAINERS_CONF="$TOOLS/containers/containers.conf"
+fi
 
 for tool in debootstrap podman; do
     if ! command -v "$tool" >/dev/null 2>&1; then

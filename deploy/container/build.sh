@@ -7,7 +7,11 @@
 #   BUILD_CA_BUNDLE  CA bundle that pip and cargo trust during the RUN steps (default:
 #               this machine's /etc/ssl/certs/ca-certificates.crt, so a build behind an
 #               HTTPS proxy that re-signs traffic works); bind-mounted, never in a layer
-# Layers are cached (--layers); pip's and cargo's downloads in build cache mounts.
+#   IMAGE_PRUNE=1  afterwards remove dangling images (earlier builds' layers), so that
+#               repeated builds (the tests') do not fill the disk; off by default
+# Layers are cached (--layers); pip's and cargo's downloads in build cache mounts. The
+# builder stage is tagged localhost/dqgate-builder:cache so that its layers (Rust, the
+# wheels) stay cached when dangling images are pruned.
 # --format docker keeps the HEALTHCHECK (the OCI image format has no such field).
 set -eu
 
@@ -24,9 +28,13 @@ if [ -n "$CA" ] && [ -f "$CA" ]; then
     set -- --volume "$CA:/etc/ssl/certs/ca-certificates.crt:ro"
 fi
 
-buildah bud "$@" --isolation chroot --layers --format docker \
+set -- "$@" --isolation chroot --layers --format docker \
     --ignorefile "$ROOT/deploy/container/Containerfile.dockerignore" \
     -f "$ROOT/deploy/container/Containerfile" \
-    --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION" \
-    -t "$TAG" "$ROOT"
+    --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION"
+buildah bud "$@" --target builder -t localhost/dqgate-builder:cache "$ROOT"
+buildah bud "$@" -t "$TAG" "$ROOT"
 echo "built $TAG"
+if [ "${IMAGE_PRUNE:-0}" = 1 ]; then
+    buildah rmi --prune >/dev/null || true
+fi

@@ -93,7 +93,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
             capture_output=True,
             text=True,
             timeout=2000,
-            env={**env, **extra},
+            env={**env, "IMAGE_PRUNE": "1", **extra},
             check=False,
         )
         assert result.returncode == 0, f"{script} failed:\n{result.stdout[-4000:]}{result.stderr}"
