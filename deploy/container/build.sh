@@ -28,7 +28,7 @@ if [ -n "$CA" ] && [ -f "$CA" ]; then
     set -- --volume "$CA:/etc/ssl/certs/ca-certificates.crt:ro"
 fi
 
-set -- "$@" --isolation chroot --layers --format docker \
+set -- "$@" --isolation chroot --layers --force-rm --format docker \
     --ignorefile "$ROOT/deploy/container/Containerfile.dockerignore" \
     -f "$ROOT/deploy/container/Containerfile" \
     --build-arg "BASE_IMAGE=$BASE" --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION"
