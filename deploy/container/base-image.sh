@@ -12,8 +12,8 @@
 set -eu
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-TOOLS="$(mkdir -p "${DQGATE_TOOLS_DIR:-$ROOT/.tools}" && cd "${DQGATE_TOOLS_DIR:-$ROOT/.tools}" && pwd)"
-IMAGE="${DQGATE_BASE_IMAGE:-localhost/dqgate-base:bookworm}"
+TOOLS="$(mkdir -p "${TOOLS_DIR:-$ROOT/.tools}" && cd "${TOOLS_DIR:-$ROOT/.tools}" && pwd)"
+IMAGE=localhost/dqgate-base:bookworm
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # Bump RECIPE when what goes into the image changes: an existing image of another recipe
 # is made again.

@@ -10,7 +10,7 @@
 # .ci/run sets, or CI=true), where they fail.
 set -eu
 
-TOOLS="${DQGATE_TOOLS_DIR:-.tools}"
+TOOLS="${TOOLS_DIR:-.tools}"
 mkdir -p "$TOOLS/containers"
 cat > "$TOOLS/containers/containers.conf" <<'CONF'
 # Written by deploy/container/install-tools.sh (see there why).

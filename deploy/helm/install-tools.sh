@@ -11,7 +11,7 @@ set -eu
 
 HELM_VERSION=v3.22.0
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-TOOLS="$(mkdir -p "${DQGATE_TOOLS_DIR:-$ROOT/.tools}/bin" && cd "${DQGATE_TOOLS_DIR:-$ROOT/.tools}" && pwd)"
+TOOLS="$(mkdir -p "${TOOLS_DIR:-$ROOT/.tools}/bin" && cd "${TOOLS_DIR:-$ROOT/.tools}" && pwd)"
 GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 if [ ! -x "$GO" ]; then
     echo "warning: go is not on PATH: helm and kubecheck are not built (install Go 1.24+;" \
