@@ -332,7 +332,12 @@ def test_secrets_are_files_named_by_the_file_options(all_docs: Docs) -> None:
         "secrets/kafka-client.crt",
         "secrets/kafka-client.key",
     }
-    assert http == {"tls_certfile": "secrets/http-tls.crt", "tls_keyfile": "secrets/http-tls.key"}
+    assert http == {
+        "tls_certfile": "secrets/http-tls.crt",
+        "tls_keyfile": "secrets/http-tls.key",
+        "control_enabled": True,
+        "control_token_file": "secrets/http-control-token",
+    }
     assert "sasl_password" not in kafka
     assert not [d for d in all_docs if d["kind"] == "Secret"]
     volume = one(all_docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
@@ -343,6 +348,7 @@ def test_secrets_are_files_named_by_the_file_options(all_docs: Docs) -> None:
         for item in source["secret"]["items"]
     }
     named = {v for section in (kafka, http) for k, v in section.items() if k.endswith("file")}
+    assert len(named) == 8  # five Kafka files, the HTTPS pair, the control token
     assert secret_paths == named
 
 
@@ -488,6 +494,7 @@ def test_network_policy_admits_scrapes_and_reaches_brokers(all_docs: Docs) -> No
         ),
         (("--set", "gate.config.group_id=other"), "the chart writes this key"),
         (("--set", "replicaCunt=2"), "additional properties 'replicaCunt' not allowed"),
+        (("--set", "control.enabled=true,control.tokenSecret.name=t"), "needs control.tokenSecret"),
         (("--set", "kafka.securityProtocol=TLS"), "securityProtocol"),
         (
             ("--set", "metrics.serviceMonitor.enabled=true,metrics.podMonitor.enabled=true"),

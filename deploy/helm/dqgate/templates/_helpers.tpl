@@ -82,6 +82,9 @@ the two cannot disagree.
 {{- $files = append $files (dict "secret" .Values.metrics.tlsSecret "key" "tls.crt" "path" "secrets/http-tls.crt" "option" "http.tls_certfile") }}
 {{- $files = append $files (dict "secret" .Values.metrics.tlsSecret "key" "tls.key" "path" "secrets/http-tls.key" "option" "http.tls_keyfile") }}
 {{- end }}
+{{- if .Values.control.enabled }}
+{{- $files = append $files (dict "secret" .Values.control.tokenSecret.name "key" .Values.control.tokenSecret.key "path" "secrets/http-control-token" "option" "http.control_token_file") }}
+{{- end }}
 {{- toYaml $files }}
 {{- end }}
 
@@ -131,6 +134,9 @@ the two cannot disagree.
 {{- fail "autoscaling.keda.minReplicas exceeds autoscaling.keda.maxReplicas" }}
 {{- end }}
 {{- end }}
+{{- if and .Values.control.enabled (or (not .Values.control.tokenSecret.name) (not .Values.metrics.tlsSecret)) }}
+{{- fail "control.enabled needs control.tokenSecret.name (its bearer token) and metrics.tlsSecret (dqgate refuses the token over plain HTTP on the pod's address)" }}
+{{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled .Values.metrics.podMonitor.enabled }}
 {{- fail "metrics.serviceMonitor and metrics.podMonitor are both enabled: Prometheus would scrape every worker twice; enable one" }}
 {{- end }}
@@ -145,6 +151,9 @@ the two cannot disagree.
 {{- $_ := set $kafka "sasl_username" $k.sasl.username }}
 {{- end }}
 {{- $http := dict }}
+{{- if .Values.control.enabled }}
+{{- $_ := set $http "control_enabled" true }}
+{{- end }}
 {{- range $file := include "dqgate.secretFiles" . | fromYamlArray }}
 {{- $section := index (splitList "." $file.option) 0 }}
 {{- $option := index (splitList "." $file.option) 1 }}
