@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from deploy.tools import ROOT, dqgate, tool
+from dqgate.config.schema import _ROUTE_KEYS
 
 CHART = ROOT / "deploy" / "helm" / "dqgate"
 ALL_VALUES = ROOT / "deploy" / "helm" / "tests" / "values-all.yaml"
@@ -196,6 +197,14 @@ def test_chart_app_version_is_the_package_version() -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert chart["appVersion"] == project["project"]["version"]
+
+
+def test_schema_route_keys_are_dqgate_route_keys() -> None:
+    """values.schema.json allows exactly the route keys dqgate's configuration knows."""
+    schema = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    route = schema["properties"]["routes"]["items"]
+    assert route["additionalProperties"] is False
+    assert set(route["properties"]) == set(_ROUTE_KEYS)
 
 
 # --- one source of truth: rules and dashboard -------------------------------------------
