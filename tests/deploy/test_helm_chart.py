@@ -347,6 +347,7 @@ def test_secrets_are_files_named_by_the_file_options(all_docs: Docs) -> None:
         "control_enabled": True,
         "control_token_file": "secrets/http-control-token",
     }
+    assert rendered["replay"] == {"key_file": "secrets/replay-key"}
     assert "sasl_password" not in kafka
     assert not [d for d in all_docs if d["kind"] == "Secret"]
     volume = one(all_docs, "Deployment")["spec"]["template"]["spec"]["volumes"][0]
@@ -356,8 +357,9 @@ def test_secrets_are_files_named_by_the_file_options(all_docs: Docs) -> None:
         if "secret" in source
         for item in source["secret"]["items"]
     }
-    named = {v for section in (kafka, http) for k, v in section.items() if k.endswith("file")}
-    assert len(named) == 8  # five Kafka files, the HTTPS pair, the control token
+    sections = (kafka, http, rendered["replay"])
+    named = {v for section in sections for k, v in section.items() if k.endswith("file")}
+    assert len(named) == 9  # five Kafka files, the HTTPS pair, the control token, replay
     assert secret_paths == named
 
 
@@ -502,6 +504,7 @@ def test_network_policy_admits_scrapes_and_reaches_brokers(all_docs: Docs) -> No
             "is not a key of suites",
         ),
         (("--set", "gate.config.group_id=other"), "the chart writes this key"),
+        (("--set", "gate.config.replay.key_file=/k"), "the chart writes this key"),
         (("--set", "replicaCunt=2"), "additional properties 'replicaCunt' not allowed"),
         (("--set", "control.enabled=true,control.tokenSecret.name=t"), "needs control.tokenSecret"),
         (("--set", "kafka.securityProtocol=TLS"), "securityProtocol"),

@@ -82,6 +82,9 @@ the two cannot disagree.
 {{- $files = append $files (dict "secret" .Values.metrics.tlsSecret "key" "tls.crt" "path" "secrets/http-tls.crt" "option" "http.tls_certfile") }}
 {{- $files = append $files (dict "secret" .Values.metrics.tlsSecret "key" "tls.key" "path" "secrets/http-tls.key" "option" "http.tls_keyfile") }}
 {{- end }}
+{{- if .Values.replayKeySecret.name }}
+{{- $files = append $files (dict "secret" .Values.replayKeySecret.name "key" .Values.replayKeySecret.key "path" "secrets/replay-key" "option" "replay.key_file") }}
+{{- end }}
 {{- if .Values.control.enabled }}
 {{- $files = append $files (dict "secret" .Values.control.tokenSecret.name "key" .Values.control.tokenSecret.key "path" "secrets/http-control-token" "option" "http.control_token_file") }}
 {{- end }}
@@ -104,7 +107,7 @@ the two cannot disagree.
 {{- if le (int .Values.terminationGracePeriodSeconds) (int (ceil .Values.gate.shutdownTimeoutSeconds)) }}
 {{- fail (printf "terminationGracePeriodSeconds (%v) must exceed gate.shutdownTimeoutSeconds (%v): the pod would be killed before the worker committed" .Values.terminationGracePeriodSeconds .Values.gate.shutdownTimeoutSeconds) }}
 {{- end }}
-{{- range $key := list "kafka" "routes" "group_id" "shutdown_timeout_s" "metrics_address" "http" }}
+{{- range $key := list "kafka" "routes" "group_id" "shutdown_timeout_s" "metrics_address" "http" "replay" }}
 {{- if hasKey $.Values.gate.config $key }}
 {{- fail (printf "gate.config.%s: the chart writes this key; set it through the chart's values (see values.yaml)" $key) }}
 {{- end }}
@@ -150,18 +153,14 @@ the two cannot disagree.
 {{- $_ := set $kafka "sasl_mechanism" $k.sasl.mechanism }}
 {{- $_ := set $kafka "sasl_username" $k.sasl.username }}
 {{- end }}
-{{- $http := dict }}
+{{- $sections := dict "kafka" $kafka "http" (dict) "replay" (dict) }}
 {{- if .Values.control.enabled }}
-{{- $_ := set $http "control_enabled" true }}
+{{- $_ := set $sections.http "control_enabled" true }}
 {{- end }}
 {{- range $file := include "dqgate.secretFiles" . | fromYamlArray }}
 {{- $section := index (splitList "." $file.option) 0 }}
 {{- $option := index (splitList "." $file.option) 1 }}
-{{- if eq $section "kafka" }}
-{{- $_ := set $kafka $option $file.path }}
-{{- else }}
-{{- $_ := set $http $option $file.path }}
-{{- end }}
+{{- $_ := set (get $sections $section) $option $file.path }}
 {{- end }}
 {{- $routes := list }}
 {{- range $route := .Values.routes }}
@@ -170,8 +169,10 @@ the two cannot disagree.
 {{- $routes = append $routes $r }}
 {{- end }}
 {{- $gate := dict "kafka" $kafka "group_id" .Values.gate.groupId "shutdown_timeout_s" .Values.gate.shutdownTimeoutSeconds "metrics_address" (printf "0.0.0.0:%v" .Values.metrics.port) "routes" $routes }}
-{{- if $http }}
-{{- $_ := set $gate "http" $http }}
+{{- range $name := list "http" "replay" }}
+{{- if get $sections $name }}
+{{- $_ := set $gate $name (get $sections $name) }}
+{{- end }}
 {{- end }}
 {{- toYaml (merge $gate (deepCopy .Values.gate.config)) }}
 {{- end }}
