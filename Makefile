@@ -8,8 +8,9 @@ DEMO_COUNT ?= 50000
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: all venv install kafka-jars prometheus-tools test test-unit test-integration parity \
-        demo demo-offline lint typecheck bench clean fuzz audit constraints
+.PHONY: all venv install kafka-jars prometheus-tools container-tools base-image helm-tools image \
+        test test-unit test-integration parity demo demo-offline lint typecheck bench clean fuzz \
+        audit constraints
 
 all: test
 
@@ -45,15 +46,43 @@ kafka-jars: $(STAMP)
 prometheus-tools:
 	sh deploy/prometheus/install-tools.sh
 
-## All tests: unit, parity and integration. The pytest session starts a real broker
-## (the same code as `dqgate kafka start`) on a temporary data dir and stops it at the end.
-test: $(STAMP) kafka-jars prometheus-tools
+## buildah, podman, runc and debootstrap (Debian's packages), only when missing, and
+## .tools/containers/containers.conf (podman runs here only with runc and cgroupfs).
+container-tools:
+	sh deploy/container/install-tools.sh
+
+## The local base image localhost/dqgate-base:bookworm (debootstrap: no registry can be
+## reached here), only when missing or of an older recipe; downloads cached in .tools/.
+base-image: container-tools
+	sh deploy/container/base-image.sh
+
+## helm (from the Go module proxy) and kubecheck (deploy/helm/tests/kubecheck, strict
+## decoding with the Kubernetes, Prometheus Operator and KEDA Go types) into .tools/bin.
+helm-tools:
+	sh deploy/helm/install-tools.sh
+
+## The container image (deploy/container/Containerfile) with buildah, tagged
+## localhost/dqgate:VERSION (IMAGE_TAG=...). IMAGE_BASE: the local base by default;
+## IMAGE_BASE=docker.io/library/python:3.11-slim-bookworm where a registry is reachable.
+IMAGE_BASE ?= localhost/dqgate-base:bookworm
+IMAGE_TAG ?=
+image: $(if $(filter localhost/dqgate-base:%,$(IMAGE_BASE)),base-image,container-tools)
+	IMAGE_BASE=$(IMAGE_BASE) IMAGE_TAG=$(IMAGE_TAG) sh deploy/container/build.sh
+
+## The tools of the deployment tests (tests/deploy, the image test): in CI a missing one
+## fails its tests (DQGATE_TEST_REQUIRE_TOOLS=1).
+DEPLOY_TOOLS := container-tools base-image helm-tools
+
+## All tests: unit, parity, integration and deployment (tests/deploy). The pytest session
+## starts a real broker (the same code as `dqgate kafka start`) on a temporary data dir and
+## stops it at the end; the image test builds the image (cached layers) and runs it.
+test: $(STAMP) kafka-jars prometheus-tools $(DEPLOY_TOOLS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: $(STAMP) kafka-jars prometheus-tools
+test-integration: $(STAMP) kafka-jars prometheus-tools $(DEPLOY_TOOLS)
 	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
 
 parity: $(STAMP)
@@ -124,4 +153,4 @@ bench: $(STAMP) kafka-jars
 	  --soak-count $(BENCH_SOAK_COUNT) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .kafka .dqgate .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .kafka .dqgate .demo .pytest_cache .mypy_cache .ruff_cache .tools

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from dqgate import __version__
-from dqgate.cli import demo, kafka, quarantine, run, suites, validate
+from dqgate.cli import config, demo, kafka, quarantine, run, suites, validate
 from dqgate.errors import DQGateError
 
 EXIT_USAGE = 2
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level for dqgate's own messages on stderr (default: WARNING)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (validate, run, suites, demo, kafka, quarantine):
+    for module in (validate, run, config, suites, demo, kafka, quarantine):
         module.register(sub)
     return parser
 
