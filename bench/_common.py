@@ -173,11 +173,14 @@ class RouteTopics:
 async def create_route_topics(
     bootstrap: str, prefix: str, partitions: int = PARTITIONS
 ) -> RouteTopics:
-    """Create a fresh source topic and its two outputs, each with ``partitions``."""
+    """Create a fresh source topic and its two outputs, each with ``partitions``; the
+    outputs with room for a source record plus the gate's headers (as SECURITY.md says)."""
     source = new_topic_name(prefix)
     topics = RouteTopics(source=source, clean=f"{source}.clean", quarantine=f"{source}.quarantine")
-    for topic in (topics.source, *topics.outputs):
-        await create_topic(bootstrap, topic, partitions=partitions)
+    await create_topic(bootstrap, topics.source, partitions=partitions)
+    room = {"max.message.bytes": str(2 * 1024 * 1024)}
+    for topic in topics.outputs:
+        await create_topic(bootstrap, topic, partitions=partitions, configs=room)
     return topics
 
 
