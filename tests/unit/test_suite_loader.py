@@ -133,6 +133,26 @@ def test_bad_regex_is_refused(tmp_path: Path) -> None:
         compile_suite(_write(tmp_path, _suite(bad)))
 
 
+GX_UUID = "2afa1caa-0b2f-4a57-9a3f-52f1e2f0c6f1"
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ({"id": GX_UUID, "meta": {"id": "age_in_range"}}, "age_in_range"),
+        ({"id": GX_UUID, "meta": {"dqgate": {"id": "age_ok"}}}, "age_ok"),
+        ({"meta": {"id": "plain", "dqgate": {"id": "ours"}}}, "ours"),
+        ({"id": GX_UUID}, GX_UUID),
+        ({"id": GX_UUID, "meta": {"id": ""}}, GX_UUID),
+        ({}, "0"),
+    ],
+)
+def test_human_id_wins_over_gx_generated_id(item: dict[str, Any], expected: str) -> None:
+    """meta.dqgate.id, then meta.id, then GX's generated UUID id, then the index."""
+    loaded = load_suite(_suite({**NOT_NULL, **item}))
+    assert loaded.expectations[0].expectation_id == expected
+
+
 def test_unknown_reason_override_is_refused(tmp_path: Path) -> None:
     """meta.dqgate.reason must be one of the reason classes."""
     bad = dict(NOT_NULL, meta={"dqgate": {"reason": "weird"}})

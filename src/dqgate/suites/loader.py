@@ -6,6 +6,10 @@ So each expectation is first checked on its own (keys, type, severity, kwargs) a
 loaded count is compared with the file's. Every error names the file, the expectation
 (index and type) and what to change.
 
+An expectation's id (verdicts, headers, metric labels) is the first of ``meta.dqgate.id``,
+``meta.id`` (ids people chose), GX's ``id`` (a UUID that GX's Python API generates for
+every saved expectation) and its index in the suite.
+
 This module and its siblings are the only ones that import great_expectations.
 """
 
@@ -305,11 +309,16 @@ def _short(exc: Exception) -> str:
 
 
 def _expectation_id(item: Mapping[str, Any], index: int) -> str:
+    """A human id (``meta.dqgate.id``, ``meta.id``) first, then GX's generated ``id``."""
+    meta = item.get("meta")
+    if isinstance(meta, Mapping):
+        ours = meta.get("dqgate")
+        if isinstance(ours, Mapping) and ours.get("id"):
+            return str(ours["id"])
+        if meta.get("id"):
+            return str(meta["id"])
     if item.get("id"):
         return str(item["id"])
-    meta = item.get("meta")
-    if isinstance(meta, Mapping) and meta.get("id"):
-        return str(meta["id"])
     return str(index)
 
 
