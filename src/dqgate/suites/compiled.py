@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any, Final
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
 from dqgate.suites import decoding
+from dqgate.suites.batch import BatchEvaluation, combine, count_missing, window_input
 from dqgate.suites.checks import ERROR, FAIL
 from dqgate.suites.conditions import frame_columns
 from dqgate.suites.expectation import columns_of, compile_expectation, failures_for, reads_of
@@ -45,7 +44,7 @@ from dqgate.suites.native import (
 )
 from dqgate.suites.registry import registration
 from dqgate.suites.windows import MostlyCounter, WindowAggregator, WindowConfig, WindowInput
-from dqgate.verdict import Failure, Outcome, Policy, Reason, Stage, Verdict
+from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
     "DECODE_ID",
@@ -61,48 +60,11 @@ _PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 _CACHE_SIZE: Final = 4096
 """Distinct check-code rows whose Verdict is kept (beyond it, Verdicts are built per record)."""
 _NO_SPAN: Final = 2**32 - 1
-_NOT_OBJECT: Final = b"\x05"
-"""A code no check gives: marks the rows of records that decoded to no object."""
 _OUTCOME_ONLY: Final = bytes(range(256)).replace(b"\x03", b"\x00", 1)
 """Maps SKIP to PASS: two rows that differ only there have the same Verdict."""
+_ABSENT: Final = object()
 
 RawRecord = bytes | bytearray | memoryview
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BatchEvaluation:
-    """The outcome of one batch: verdicts, and what metrics and windows need from it."""
-
-    verdicts: list[Verdict]
-    """One per input, in input order; identical outcomes share one Verdict object."""
-    decoded: int
-    """Inputs that decoded to a JSON object (the denominator of missing ratios)."""
-    missing: tuple[int, ...]
-    """Per ``CompiledSuite.columns``: decoded inputs where that column is absent or null."""
-    window_input: WindowInput | None
-    """For the route's WindowAggregator; None when the suite has nothing to aggregate."""
-
-
-def _count_missing(records: Sequence[Mapping[str, Any]], column: str) -> int:
-    """Records in which ``column`` is absent or null (a mapping that cannot be read: not)."""
-    try:
-        return list(map(dict.get, records, repeat(column))).count(None)  # type: ignore[arg-type]
-    except Exception:  # mappings that are not dicts, or that raise when read
-        count = 0
-        for r in records:
-            try:
-                count += r.get(column) is None
-            except Exception:
-                pass
-        return count
-
-
-def _project(record: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-    """The record's values of ``columns`` (a mapping that cannot be read gives none)."""
-    try:
-        return {c: record[c] for c in columns if c in record}
-    except Exception:
-        return {}
 
 
 class CompiledSuite:
@@ -361,7 +323,7 @@ class CompiledSuite:
         if python_records:
             decoded += len(python_records)
             for c, column in enumerate(self.columns):
-                missing[c] += _count_missing(python_records, column)
+                missing[c] += count_missing(python_records, column)
         final: list[Verdict] = verdicts  # type: ignore[assignment]  # every slot is set
         if self._fallback_specs and records:
             self._merge_fallback(final, records, positions)
@@ -379,25 +341,17 @@ class CompiledSuite:
         changed: list[tuple[int, bytes | None]],
         records: list[Mapping[str, Any]],
     ) -> WindowInput | None:
-        """The batch's input to the windows: check codes of the mostly < 1 checks per object
-        record (sliced out of the decider's rows, with Python's rows patched in), and the
-        records' columns for GX's window expectations."""
         if not (self._mostly or self._window_specs):
             return None
-        width = self._width
-        rows = bytearray(out) if out is not None else bytearray(n * width)
-        not_object = bytes([ABSTAINED]) + _NOT_OBJECT * (width - 1)
-        objects = n
-        for i, row in changed:
-            if row is None:
-                objects -= 1
-            rows[i * width : (i + 1) * width] = row if row is not None else not_object
-        codes = tuple(bytes(rows[1 + k :: width]).replace(_NOT_OBJECT, b"") for k in self._mostly)
-        projected = None
-        if self._window_specs:
-            columns = self.columns
-            projected = [_project(r, columns) for r in records]
-        return WindowInput(objects=objects, codes=codes, records=projected)
+        return window_input(
+            n,
+            out,
+            changed,
+            width=self._width,
+            mostly=self._mostly,
+            records=records,
+            columns=self.columns if self._window_specs else None,
+        )
 
     def _codes(self, record: Mapping[str, Any]) -> bytes:
         """The row of a record evaluated in Python: state 0, then every check's code."""
@@ -467,7 +421,7 @@ class CompiledSuite:
             for code, pair in zip(row[1:], self._failures, strict=True)
             if code in (FAIL, ERROR)
         )
-        built = _combine(failures) if failures else _PASS_VERDICT
+        built = combine(failures) if failures else _PASS_VERDICT
         key = row.translate(_OUTCOME_ONLY)
         verdict = self._shared.get(key, built)
         if len(self._verdicts) < _CACHE_SIZE:
@@ -490,7 +444,7 @@ class CompiledSuite:
                 self._fallback_failures[key][0 if code == FAIL else 1]
                 for key, code in extra.items()
             ]
-            verdicts[position] = _combine(verdicts[position].failures + tuple(added))
+            verdicts[position] = combine(verdicts[position].failures + tuple(added))
 
     def _as_record(self, record: Any) -> Mapping[str, Any] | Verdict:
         if isinstance(record, bytes | bytearray | memoryview):
@@ -504,20 +458,6 @@ class CompiledSuite:
             f"CompiledSuite(name={self.name!r}, expectations={len(self.loaded.expectations)}, "
             f"native={self.native})"
         )
-
-
-class _Absent:
-    __slots__ = ()
-
-
-_ABSENT: Final = _Absent()
-
-
-def _combine(failures: tuple[Failure, ...]) -> Verdict:
-    error = any(f.error for f in failures)
-    quarantine = any(f.policy is Policy.ENFORCE for f in failures)
-    outcome = Outcome.ERROR if error else Outcome.QUARANTINE if quarantine else Outcome.PASS
-    return Verdict(outcome=outcome, failures=failures)
 
 
 def compile_suite(
