@@ -276,7 +276,9 @@ impl Cond {
 pub(crate) struct Pattern {
     re: Regex,
     ascii_only: bool,
-    dollar: bool,
+    /// 0 any text; 1 none with a newline before its last character; 2 any text, searched
+    /// also without its final newline (a final plain `$` emitted as `\z`).
+    newline: u8,
 }
 
 pub(crate) fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
@@ -288,12 +290,12 @@ pub(crate) fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
 }
 
 impl Pattern {
-    pub(crate) fn new(source: &str, ascii_only: bool, dollar: bool) -> PyResult<Self> {
+    pub(crate) fn new(source: &str, ascii_only: bool, newline: u8) -> PyResult<Self> {
         let re = compile_regex(source).map_err(|e| bad(format!("regex: {e}")))?;
         Ok(Pattern {
             re,
             ascii_only,
-            dollar,
+            newline,
         })
     }
 
@@ -303,12 +305,24 @@ impl Pattern {
         if self.ascii_only && !text.is_ascii() {
             return None;
         }
-        if self.dollar {
-            if let Some(at) = text.iter().position(|&c| c == b'\n') {
-                if at + 1 != text.len() {
-                    return None;
+        match self.newline {
+            1 => {
+                if let Some(at) = text.iter().position(|&c| c == b'\n') {
+                    if at + 1 != text.len() {
+                        return None;
+                    }
                 }
             }
+            2 => {
+                if self.re.is_match(text) {
+                    return Some(true);
+                }
+                return Some(match text.strip_suffix(b"\n") {
+                    Some(shorter) => self.re.is_match(shorter),
+                    None => false,
+                });
+            }
+            _ => {}
         }
         Some(self.re.is_match(text))
     }
@@ -425,10 +439,10 @@ pub(crate) fn build_test(kind: &str, params: &Bound<'_, PyAny>) -> PyResult<Test
             strict_max: item(3)?.extract()?,
         },
         "regex" => {
-            let specs: Vec<(String, bool, bool)> = item(0)?.extract()?;
+            let specs: Vec<(String, bool, u8)> = item(0)?.extract()?;
             let patterns = specs
                 .iter()
-                .map(|(source, ascii_only, dollar)| Pattern::new(source, *ascii_only, *dollar))
+                .map(|(source, ascii_only, newline)| Pattern::new(source, *ascii_only, *newline))
                 .collect::<PyResult<Vec<_>>>()?;
             Test::Regex {
                 patterns,

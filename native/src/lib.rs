@@ -10,7 +10,7 @@
 //! `decide_many` does a whole batch in one call, without holding the GIL.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyList, PyString};
 
 mod checks;
 mod dates;
@@ -19,7 +19,7 @@ mod jsontext;
 mod schema;
 mod value;
 
-use checks::{bad, build_test, compile_regex, condition, Check, Record, UNDECIDED};
+use checks::{bad, build_test, compile_regex, condition, Check, Pattern, Record, UNDECIDED};
 use json::parse_record;
 
 /// Row states: every check decided, some undecided (Python runs those), record abstained.
@@ -195,6 +195,37 @@ impl Decider {
     }
 }
 
+/// A translated regex for the Python checks: `re.search`'s answer in linear time, on the
+/// texts its translation is exact for.
+#[pyclass(frozen, module = "dqgate_native")]
+struct Regex {
+    pattern: Pattern,
+}
+
+/// Texts longer than this are searched without holding the GIL.
+const DETACH_BYTES: usize = 4096;
+
+#[pymethods]
+impl Regex {
+    #[new]
+    fn new(source: &str, ascii_only: bool, newline: u8) -> PyResult<Self> {
+        Ok(Regex {
+            pattern: Pattern::new(source, ascii_only, newline)?,
+        })
+    }
+
+    /// Whether `re.search` finds a match in `text`; None when the text is outside the
+    /// translation's domain (or holds a lone surrogate).
+    fn search(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> Option<bool> {
+        let text = text.to_str().ok()?;
+        if text.len() > DETACH_BYTES {
+            py.detach(|| self.pattern.search(text.as_bytes()))
+        } else {
+            self.pattern.search(text.as_bytes())
+        }
+    }
+}
+
 /// Why a translated regex does not build (too large for the engine's limits), or None.
 #[pyfunction]
 fn regex_error(source: &str) -> Option<String> {
@@ -210,6 +241,7 @@ fn float_repr(value: f64) -> String {
 #[pymodule]
 fn dqgate_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Decider>()?;
+    m.add_class::<Regex>()?;
     m.add_function(wrap_pyfunction!(regex_error, m)?)?;
     m.add_function(wrap_pyfunction!(float_repr, m)?)?;
     Ok(())

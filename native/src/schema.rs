@@ -316,8 +316,8 @@ pub(crate) fn build(spec: &Bound<'_, PyAny>) -> PyResult<Schema> {
             "oneOf" => Rule::OneOf(schemas(&a)?),
             "not" => Rule::Not(Box::new(build(&a)?)),
             "pattern" => {
-                let (source, ascii_only, dollar): (String, bool, bool) = a.extract()?;
-                Rule::Pattern(Pattern::new(&source, ascii_only, dollar)?)
+                let (source, ascii_only, newline): (String, bool, u8) = a.extract()?;
+                Rule::Pattern(Pattern::new(&source, ascii_only, newline)?)
             }
             other => return Err(bad(format!("schema keyword {other:?}"))),
         });

@@ -209,6 +209,7 @@ REGEXES: Final[tuple[str, ...]] = (
     r"'", r"^\w+$", r"(?m)^c$", r"abc\Z", r"(?a)^\d+$", r"^.$", r"^-?\d+\.\d+$", r"e",
     r"\n", r"[^\x00-\x7f]", r"^\[", r"(?i)none|nan", r"\.0$", r"^\{", r"\d{4}-\d{2}",
     r"(?s)^.*$", r"^(?!abc)", r"\bx\b", r"^[-+]?\d*\.?\d+(e[-+]?\d+)?$",
+    r"^(a+)+$", r"^(\w+\s?)*$",
 )  # fmt: skip
 STRFTIME_FORMATS: Final[tuple[str, ...]] = (
     "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y%m%d", "%Y",

@@ -236,9 +236,7 @@ def test_evaluate_batch_gives_the_same_answer_from_many_threads() -> None:
     from dqgate.demo.generator import generate
 
     suite = compile_suite("expectations/incident_reports.json")
-    batches = [
-        [r.value for r in generate(800, seed=seed, defect_rate=0.3)] for seed in range(8)
-    ]
+    batches = [[r.value for r in generate(800, seed=seed, defect_rate=0.3)] for seed in range(8)]
     expected = [suite.evaluate_batch(b) for b in batches]
     with ThreadPoolExecutor(max_workers=4) as pool:
         found = list(pool.map(suite.evaluate_batch, batches * 3))

@@ -94,20 +94,25 @@ def test_decider_abstains_from_the_record(raw: bytes, why: str) -> None:
     _same_verdicts([raw], *ALL)
 
 
+BRANCH_DOLLAR = {"type": f"{_P}match_regex", "kwargs": {"column": "s", "regex": r"a$|^c"}}
+
+
 @pytest.mark.parametrize(
-    ("raw", "check", "why"),
+    ("raw", "cfgs", "check", "why"),
     [
-        (b'{"d": "2024-01-05 10:11:12"}', 4, "a date that is not of the canonical shape"),
-        (b'{"s": ["a"]}', 0, "a list under a regex: str() of a list"),
-        (b'{"s": "a\\nb"}', 0, "a newline before the end under a plain $"),
+        (b'{"d": "2024-01-05 10:11:12"}', ALL, 4, "a date that is not of the canonical shape"),
+        (b'{"s": ["a"]}', ALL, 0, "a list under a regex: str() of a list"),
+        (b'{"s": "a\\nc"}', (NOT_NULL, BRANCH_DOLLAR), 1, "a newline before a $ not at the end"),
     ],
 )
-def test_decider_leaves_one_check_to_python(raw: bytes, check: int, why: str) -> None:
+def test_decider_leaves_one_check_to_python(
+    raw: bytes, cfgs: tuple[dict[str, Any], ...], check: int, why: str
+) -> None:
     """A value one check cannot judge exactly leaves that check undecided (state 1) only."""
-    row = _row(raw)
+    row = _row(raw, *cfgs)
     assert row[0] == 1, why
     assert [i for i, code in enumerate(row[1:]) if code == UNDECIDED] == [check], why
-    _same_verdicts([raw], *ALL)
+    _same_verdicts([raw], *cfgs)
 
 
 def test_too_large_record_is_abstained_and_python_says_too_large() -> None:
@@ -132,6 +137,7 @@ def test_too_large_record_is_abstained_and_python_says_too_large() -> None:
         (b'{"s": 1.5, "n": 9.0000000001, "d": 20240105}', [FAIL, FAIL, SKIP, FAIL, ERROR]),
         (b'{"n": "5", "x": "\\ud83d\\ude00", "y": 1e400}', [SKIP, ERROR, SKIP, FAIL, SKIP]),
         (b'{"s": "abc\\n", "n": 9007199254740993}', [PASS, FAIL, SKIP, FAIL, SKIP]),
+        (b'{"s": "a\\nb"}', [FAIL, SKIP, SKIP, FAIL, SKIP]),
     ],
 )  # fmt: skip
 def test_decider_answers_exactly(raw: bytes, codes: list[int]) -> None:

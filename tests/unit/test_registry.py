@@ -14,6 +14,7 @@ from dqgate.cli.main import main
 from dqgate.errors import SuiteError
 from dqgate.suites import Mode, classify, compile_suite, load_suite, supported_types
 from dqgate.suites.registry import (
+    CheckOptions,
     CheckSpec,
     Registration,
     registered,
@@ -34,7 +35,7 @@ def _no_forbidden_column(gx: Any) -> None:
         raise SuiteError("this column may not be checked")
 
 
-def _code_is_blank(gx: Any) -> CheckSpec:
+def _code_is_blank(gx: Any, options: CheckOptions) -> CheckSpec:
     column = gx.column
 
     def check(record: Mapping[str, Any]) -> int:

@@ -75,7 +75,14 @@ def run_check(args: argparse.Namespace) -> int:
                     "why": decision.why,
                 }
             )
-        suites.append({"file": str(file), "suite": loaded.name, **_native(loaded, modes)})
+        suites.append(
+            {
+                "file": str(file),
+                "suite": loaded.name,
+                **_native(loaded, modes),
+                "warnings": list(_warnings(loaded)),
+            }
+        )
     if args.json:
         sys.stdout.write(
             orjson.dumps(
@@ -87,6 +94,8 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         _print_table(rows, broken)
         for s in suites:
+            for warning in s["warnings"]:
+                print(f"warning: {s['suite']}: {warning}", file=sys.stderr)
             answer = "yes" if s["native"] else "no"
             print(f"native: {s['suite']}: {answer} ({s['native_why']})")
             for check in s["not_native"]:
@@ -127,6 +136,20 @@ def _native(loaded: Any, modes: list[Any]) -> dict[str, Any]:
             if native and not c.native
         ],
     }
+
+
+def _warnings(loaded: Any) -> tuple[str, ...]:
+    """Patterns that can backtrack catastrophically, as the gate logs them at start-up."""
+    from dqgate.suites import classify
+    from dqgate.suites.native import native_available, native_wanted
+    from dqgate.suites.regexes import DEFAULT_REGEX_BUDGET_S, regex_warnings
+
+    return regex_warnings(
+        loaded.expectations,
+        {e.expectation_id: classify(e) for e in loaded.expectations},
+        linear=native_wanted(None) and native_available(),
+        budget_s=DEFAULT_REGEX_BUDGET_S,
+    )
 
 
 def _print_table(rows: list[dict[str, Any]], broken: list[dict[str, str]]) -> None:

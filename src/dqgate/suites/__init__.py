@@ -17,11 +17,13 @@ from dqgate.suites.expectation import CompiledExpectation
 from dqgate.suites.loader import LoadedExpectation, LoadedSuite, load_suite
 from dqgate.suites.modes import Mode, ModeDecision, classify
 from dqgate.suites.native import NativeCheck
+from dqgate.suites.regexes import DEFAULT_REGEX_BUDGET_S
 from dqgate.suites.registry import Registration, registration, supported_types
 from dqgate.suites.windows import WindowAggregator, WindowConfig, WindowInput, WindowResult
 
 __all__ = [
     "DEFAULT_MAX_RECORD_BYTES",
+    "DEFAULT_REGEX_BUDGET_S",
     "BatchEvaluation",
     "CompiledExpectation",
     "CompiledSuite",

@@ -22,7 +22,8 @@ from dateutil.parser import parse as dateutil_parse
 
 from dqgate.errors import SuiteError
 from dqgate.suites.dates import strptime_matcher
-from dqgate.suites.registry import CheckFn, CheckSpec
+from dqgate.suites.regexes import searcher
+from dqgate.suites.registry import CheckFn, CheckOptions, CheckSpec
 from dqgate.suites.values import MISSING, is_null
 
 __all__ = [
@@ -99,7 +100,7 @@ def _always_pass(record: Record) -> int:
 # --- nullity ---------------------------------------------------------------------------
 
 
-def build_not_null(e: Any) -> CheckSpec:
+def build_not_null(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
 
     def check(record: Record) -> int:
@@ -111,7 +112,7 @@ def build_not_null(e: Any) -> CheckSpec:
     return CheckSpec(fn=check, column=column)
 
 
-def build_be_null(e: Any) -> CheckSpec:
+def build_be_null(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
 
     def check(record: Record) -> int:
@@ -149,7 +150,7 @@ def _member(allowed: frozenset[Any]) -> Predicate:
     return predicate
 
 
-def build_in_set(e: Any) -> CheckSpec:
+def build_in_set(e: Any, options: CheckOptions) -> CheckSpec:
     if e.value_set is None:
         return CheckSpec(fn=_always_pass, column=e.column, fields={"allowed": "any"})
     allowed = frozenset(e.value_set)
@@ -167,7 +168,7 @@ def build_in_set(e: Any) -> CheckSpec:
     return CheckSpec(fn=check, column=column, fields={"allowed": len(allowed)})
 
 
-def build_not_in_set(e: Any) -> CheckSpec:
+def build_not_in_set(e: Any, options: CheckOptions) -> CheckSpec:
     if e.value_set is None:
         return CheckSpec(fn=_always_pass, column=e.column)
     member = _member(frozenset(e.value_set))
@@ -209,12 +210,12 @@ def bounds_text(e: Any) -> str:
     return f"{low or '(-inf'}, {high or '+inf)'}"
 
 
-def build_between(e: Any) -> CheckSpec:
+def build_between(e: Any, options: CheckOptions) -> CheckSpec:
     predicate = _between_predicate(e.min_value, e.max_value, bool(e.strict_min), bool(e.strict_max))
     return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
-def build_lengths_between(e: Any) -> CheckSpec:
+def build_lengths_between(e: Any, options: CheckOptions) -> CheckSpec:
     low, high = e.min_value, e.max_value
     strict_min, strict_max = bool(e.strict_min), bool(e.strict_max)
 
@@ -227,7 +228,7 @@ def build_lengths_between(e: Any) -> CheckSpec:
     return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
-def build_lengths_equal(e: Any) -> CheckSpec:
+def build_lengths_equal(e: Any, options: CheckOptions) -> CheckSpec:
     expected = e.value
     return CheckSpec(
         fn=column_map(e.column, lambda value: len(_as_str(value)) == expected), column=e.column
@@ -259,53 +260,60 @@ def validate_regex_list(e: Any) -> None:
         raise SuiteError("match_on must be 'any' or 'all'")
 
 
-def _regex_check(column: str, search: Callable[[str], Any], *, negate: bool) -> CheckFn:
-    """``str(value)`` searched with ``re.search``; nulls skipped. Specialised: the hot path."""
+def _regex_check(column: str, search: Callable[[str], bool], *, negate: bool) -> CheckFn:
+    """``str(value)`` searched with ``re.search``; nulls skipped. Specialised: the hot path.
+
+    ``search`` raises when the evaluation runs past its time budget: an ERROR, like a
+    ``str()`` that raises.
+    """
     hit, miss = (FAIL, PASS) if negate else (PASS, FAIL)
 
     def check(record: Record) -> int:
         value = record.get(column, MISSING)
-        if type(value) is str:
-            return hit if search(value) is not None else miss
-        if type(value) not in _PLAIN and is_null(value):
+        kind = type(value)
+        if kind is not str and kind not in _PLAIN and is_null(value):
             return SKIP
         try:
-            return hit if search(str(value)) is not None else miss
+            return hit if search(value if kind is str else str(value)) else miss
         except Exception:
             return ERROR
 
     return check
 
 
-def build_match_regex(e: Any) -> CheckSpec:
-    search = _compiled(e.regex).search
+def _searcher(pattern: str, options: CheckOptions) -> Callable[[str], bool]:
+    return searcher(pattern, linear=options.linear_regex, budget_s=options.regex_budget_s)
+
+
+def build_match_regex(e: Any, options: CheckOptions) -> CheckSpec:
+    search = _searcher(e.regex, options)
     return CheckSpec(fn=_regex_check(e.column, search, negate=False), column=e.column)
 
 
-def build_not_match_regex(e: Any) -> CheckSpec:
-    search = _compiled(e.regex).search
+def build_not_match_regex(e: Any, options: CheckOptions) -> CheckSpec:
+    search = _searcher(e.regex, options)
     return CheckSpec(fn=_regex_check(e.column, search, negate=True), column=e.column)
 
 
-def build_match_regex_list(e: Any) -> CheckSpec:
-    searches = tuple(_compiled(p).search for p in e.regex_list)
+def build_match_regex_list(e: Any, options: CheckOptions) -> CheckSpec:
+    searches = tuple(_searcher(p, options) for p in e.regex_list)
     combine = any if e.match_on == "any" else all
 
     def predicate(value: Any) -> bool:
         text = _as_str(value)
-        return combine(search(text) is not None for search in searches)
+        return combine(search(text) for search in searches)
 
     return CheckSpec(
         fn=column_map(e.column, predicate), column=e.column, fields={"patterns": len(searches)}
     )
 
 
-def build_not_match_regex_list(e: Any) -> CheckSpec:
-    searches = tuple(_compiled(p).search for p in e.regex_list)
+def build_not_match_regex_list(e: Any, options: CheckOptions) -> CheckSpec:
+    searches = tuple(_searcher(p, options) for p in e.regex_list)
 
     def predicate(value: Any) -> bool:
         text = _as_str(value)
-        return not any(search(text) is not None for search in searches)
+        return not any(search(text) for search in searches)
 
     return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
@@ -313,11 +321,11 @@ def build_not_match_regex_list(e: Any) -> CheckSpec:
 # --- dates -------------------------------------------------------------------------------
 
 
-def build_strftime(e: Any) -> CheckSpec:
+def build_strftime(e: Any, options: CheckOptions) -> CheckSpec:
     return CheckSpec(fn=column_map(e.column, strptime_matcher(e.strftime_format)), column=e.column)
 
 
-def build_dateutil(e: Any) -> CheckSpec:
+def build_dateutil(e: Any, options: CheckOptions) -> CheckSpec:
     def predicate(value: Any) -> bool:
         if type(value) is not str:
             raise TypeError("not a string")
@@ -394,14 +402,14 @@ def _type_check(column: str, accepted: tuple[type, ...]) -> CheckFn:
     return column_map(column, lambda value: isinstance(value, accepted))
 
 
-def build_of_type(e: Any) -> CheckSpec:
+def build_of_type(e: Any, options: CheckOptions) -> CheckSpec:
     if e.type_ in _ANY_OBJECT:
         # GX compares the column dtype (object) and passes every row.
         return CheckSpec(fn=_always_pass, column=e.column)
     return CheckSpec(fn=_type_check(e.column, accepted_types([e.type_])), column=e.column)
 
 
-def build_in_type_list(e: Any) -> CheckSpec:
+def build_in_type_list(e: Any, options: CheckOptions) -> CheckSpec:
     if e.type_list is None:
         return CheckSpec(fn=_always_pass, column=e.column)
     return CheckSpec(fn=_type_check(e.column, accepted_types(list(e.type_list))), column=e.column)
@@ -410,7 +418,7 @@ def build_in_type_list(e: Any) -> CheckSpec:
 # --- table level (evaluated on the record's own keys) -------------------------------------
 
 
-def build_column_exists(e: Any) -> CheckSpec:
+def build_column_exists(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
     index = e.column_index
 
@@ -430,7 +438,7 @@ def build_column_exists(e: Any) -> CheckSpec:
     return CheckSpec(fn=check, column=column)
 
 
-def build_columns_match_set(e: Any) -> CheckSpec:
+def build_columns_match_set(e: Any, options: CheckOptions) -> CheckSpec:
     expected = frozenset(e.column_set) if e.column_set is not None else frozenset()
     exact = bool(e.exact_match)
 

@@ -41,8 +41,11 @@ from dqgate.suites.native import (
     Decide,
     NativeCheck,
     build_decider,
+    native_available,
+    native_wanted,
 )
-from dqgate.suites.registry import registration
+from dqgate.suites.regexes import DEFAULT_REGEX_BUDGET_S, regex_warnings
+from dqgate.suites.registry import CheckOptions, registration
 from dqgate.suites.windows import MostlyCounter, WindowAggregator, WindowConfig, WindowInput
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
@@ -77,9 +80,12 @@ class CompiledSuite:
         max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
         window: WindowConfig | None = None,
         native: bool | None = None,
+        regex_budget_s: float = DEFAULT_REGEX_BUDGET_S,
     ) -> None:
         if max_record_bytes <= 0:
             raise SuiteError(f"max_record_bytes must be positive, got {max_record_bytes}")
+        if not regex_budget_s > 0:
+            raise SuiteError(f"regex_budget_s must be positive, got {regex_budget_s}")
         self.loaded = loaded
         self.name = loaded.name
         self.path = loaded.path
@@ -97,9 +103,16 @@ class CompiledSuite:
                 index=e.index,
                 expectation_type=e.type,
             )
+        self.regex_budget_s = regex_budget_s
+        linear = native_wanted(native) and native_available()
+        options = CheckOptions(regex_budget_s=regex_budget_s, linear_regex=linear)
         self.expectations = tuple(
-            compile_expectation(self.name, e, loaded.path) for e in by_mode[Mode.COMPILED]
+            compile_expectation(self.name, e, loaded.path, options) for e in by_mode[Mode.COMPILED]
         )
+        self.regex_warnings = regex_warnings(
+            loaded.expectations, self.modes, linear=linear, budget_s=regex_budget_s
+        )
+        """Patterns that can backtrack catastrophically, naming the expectation (log them)."""
         self._fns = tuple(e.fn for e in self.expectations)
         self._failures = tuple((e.on_fail, e.on_error) for e in self.expectations)
         self._fallback_specs = by_mode[Mode.FALLBACK]
@@ -467,15 +480,24 @@ def compile_suite(
     suite_parameters: Mapping[str, Any] | None = None,
     window: WindowConfig | None = None,
     native: bool | None = None,
+    regex_budget_s: float = DEFAULT_REGEX_BUDGET_S,
 ) -> CompiledSuite:
     """Load (if needed) and compile a suite; raises SuiteError naming what to fix.
 
     ``native``: use the native decider where the suite allows it (None: unless
     ``DQGATE_NATIVE=0``; False: never; True: even when that variable says 0).
+    ``regex_budget_s``: the most one regex evaluation may take outside the native
+    linear-time engine; past it the record's verdict is an ``evaluation_error``.
     """
     loaded = (
         source
         if isinstance(source, LoadedSuite)
         else load_suite(source, suite_parameters=suite_parameters)
     )
-    return CompiledSuite(loaded, max_record_bytes=max_record_bytes, window=window, native=native)
+    return CompiledSuite(
+        loaded,
+        max_record_bytes=max_record_bytes,
+        window=window,
+        native=native,
+        regex_budget_s=regex_budget_s,
+    )

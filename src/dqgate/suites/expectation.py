@@ -11,7 +11,7 @@ from dqgate.suites.checks import ERROR, SKIP, CheckFn
 from dqgate.suites.conditions import compile_condition, condition_columns
 from dqgate.suites.loader import LoadedExpectation
 from dqgate.suites.modes import default_reason, policy_of
-from dqgate.suites.registry import format_message, registration
+from dqgate.suites.registry import CheckOptions, format_message, registration
 from dqgate.verdict import Column, Failure, Policy, Reason
 
 __all__ = ["CompiledExpectation", "columns_of", "compile_expectation", "failures_for", "reads_of"]
@@ -75,7 +75,9 @@ def failures_for(
     return failure(fail_message, error=False), failure(error_message, error=True)
 
 
-def compile_expectation(suite: str, e: LoadedExpectation, path: str | None) -> CompiledExpectation:
+def compile_expectation(
+    suite: str, e: LoadedExpectation, path: str | None, options: CheckOptions
+) -> CompiledExpectation:
     """Build the per-record check of a registered type; SuiteError names file, index and type."""
     gx = e.gx
     entry = registration(e.type)
@@ -86,7 +88,7 @@ def compile_expectation(suite: str, e: LoadedExpectation, path: str | None) -> C
         )  # fmt: skip
     condition = getattr(gx, "row_condition", None)
     try:
-        spec = entry.check(gx)
+        spec = entry.check(gx, options)
         fn = _with_condition(condition, spec.fn)
         fail_message = format_message(entry.message, gx, spec.fields)
         error_message = format_message(entry.error_message, gx, spec.fields)

@@ -23,7 +23,8 @@ import pandas as pd
 
 from dqgate.errors import SuiteError
 from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn, column_map
-from dqgate.suites.registry import CheckSpec
+from dqgate.suites.regexes import searcher
+from dqgate.suites.registry import CheckOptions, CheckSpec
 from dqgate.suites.values import MISSING, is_null
 
 __all__ = [
@@ -108,7 +109,7 @@ def _pair(e: Any) -> tuple[tuple[str, ...], str]:
     return (e.column_A, e.column_B), str(e.ignore_row_if)
 
 
-def build_pair_equal(e: Any) -> CheckSpec:
+def build_pair_equal(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
 
     def condition(values: list[Any]) -> bool:
@@ -118,7 +119,7 @@ def build_pair_equal(e: Any) -> CheckSpec:
     return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
-def build_pair_greater(e: Any) -> CheckSpec:
+def build_pair_greater(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
     or_equal = bool(e.or_equal)
 
@@ -155,7 +156,7 @@ def validate_pairs_set(e: Any) -> None:
         raise SuiteError("value_pairs_set must be a list of [a, b] pairs of scalars") from exc
 
 
-def build_pair_in_set(e: Any) -> CheckSpec:
+def build_pair_in_set(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
     if e.value_pairs_set is None:
         return CheckSpec(fn=lambda record: PASS, column=columns, fields={"allowed": "any"})
@@ -173,7 +174,7 @@ def _column_list(e: Any) -> tuple[tuple[str, ...], str]:
     return tuple(e.column_list), str(e.ignore_row_if)
 
 
-def build_multi_sum(e: Any) -> CheckSpec:
+def build_multi_sum(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
     total = e.sum_total
 
@@ -186,7 +187,7 @@ def build_multi_sum(e: Any) -> CheckSpec:
     return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
-def build_multi_equal(e: Any) -> CheckSpec:
+def build_multi_equal(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
 
     def condition(values: list[Any]) -> bool:
@@ -209,7 +210,7 @@ def _hash_key(value: Any) -> Any:
     return value
 
 
-def build_unique_within(e: Any) -> CheckSpec:
+def build_unique_within(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
     count = len(columns)
 
@@ -222,12 +223,12 @@ def build_unique_within(e: Any) -> CheckSpec:
 # --- table column count (the record's own keys) -----------------------------------------
 
 
-def build_count_equal(e: Any) -> CheckSpec:
+def build_count_equal(e: Any, options: CheckOptions) -> CheckSpec:
     expected = e.value
     return CheckSpec(fn=lambda record: PASS if len(record) == expected else FAIL, column=None)
 
 
-def build_count_between(e: Any) -> CheckSpec:
+def build_count_between(e: Any, options: CheckOptions) -> CheckSpec:
     low, high = e.min_value, e.max_value
 
     def check(record: Record) -> int:
@@ -242,7 +243,7 @@ def build_count_between(e: Any) -> CheckSpec:
 # --- JSON in a string field -------------------------------------------------------------
 
 
-def build_json_parseable(e: Any) -> CheckSpec:
+def build_json_parseable(e: Any, options: CheckOptions) -> CheckSpec:
     def predicate(value: Any) -> bool:
         try:
             json.loads(value)
@@ -262,9 +263,27 @@ def validate_json_schema(e: Any) -> None:
         raise SuiteError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
 
 
-def build_json_schema(e: Any) -> CheckSpec:
+def _budgeted_patterns(validator_class: Any, options: CheckOptions) -> Any:
+    """The validator class with its ``pattern`` keyword searched in bounded time."""
+    searchers: dict[str, Callable[[str], bool]] = {}
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "string"):
+            return
+        search = searchers.get(patrn)
+        if search is None:
+            search = searchers[patrn] = searcher(
+                patrn, linear=options.linear_regex, budget_s=options.regex_budget_s
+            )
+        if not search(instance):  # raises past the budget: the value's verdict is an error
+            yield jsonschema.ValidationError(f"does not match {patrn!r}")
+
+    return jsonschema.validators.extend(validator_class, {"pattern": pattern})
+
+
+def build_json_schema(e: Any, options: CheckOptions) -> CheckSpec:
     schema = e.json_schema
-    validator = jsonschema.validators.validator_for(schema)(schema)
+    validator = _budgeted_patterns(jsonschema.validators.validator_for(schema), options)(schema)
 
     def predicate(value: Any) -> bool:
         document = json.loads(value)  # decode errors and non-str raise: GX errors too

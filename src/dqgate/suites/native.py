@@ -38,8 +38,10 @@ __all__ = [
     "NativeCheck",
     "NativeDecider",
     "build_decider",
+    "native_available",
     "native_enabled",
     "native_spec",
+    "native_wanted",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,16 @@ def native_enabled() -> bool:
     return os.environ.get(ENV_VAR, "1").strip().lower() not in _OFF
 
 
+def native_wanted(enabled: bool | None) -> bool:
+    """Whether a suite compiled with ``native=enabled`` wants the native code."""
+    return enabled is True or (enabled is None and native_enabled())
+
+
+def native_available() -> bool:
+    """True when the extension ``dqgate_native`` is installed."""
+    return _native_module() is not None
+
+
 def _native_module() -> Any | None:
     global _module, _missing_logged
     if _module is None:
@@ -146,7 +158,7 @@ def _regex_problem(module: Any, spec: NativeSpec) -> str | None:
     if spec[0] != "regex":
         return None
     patterns: Any = spec[2]
-    for source, _ascii_only, _dollar in patterns[0]:
+    for source, _ascii_only, _newline in patterns[0]:
         problem = module.regex_error(source)
         if problem is not None:
             return (
@@ -178,7 +190,7 @@ def build_decider(
 
     if enabled is False:
         return off("turned off by the caller")
-    if enabled is None and not native_enabled():
+    if not native_wanted(enabled):
         return off(f"turned off by {ENV_VAR}=0")
     module = _native_module()
     if module is None:

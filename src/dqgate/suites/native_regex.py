@@ -7,9 +7,11 @@ is used for:
 - character classes (``\\d \\s \\w``, their negations, inside and outside ``[...]``) are
   spelled out as the code point ranges Python's ``re`` itself matches (computed from ``re``
   on every code point, once per process), so Unicode versions and definitions never differ;
-- ``^``, ``\\A``, ``\\Z`` and multi-line anchors map one to one; a plain ``$`` (end, or
-  before a final newline) maps to a multi-line ``$``, which is the same as long as the text
-  has no newline before its last character (the decider abstains otherwise, ``dollar``);
+- ``^``, ``\\A``, ``\\Z`` and multi-line anchors map one to one. A plain ``$`` (end, or
+  before a final newline) that ends the pattern becomes ``\\z``, and the engine also tries
+  the text without its final newline (``newline`` 2); a plain ``$`` elsewhere maps to a
+  multi-line ``$``, the same as long as the text has no newline before its last
+  character (``newline`` 1; other texts are left to the budgeted evaluation);
 - ``\\b``/``\\B`` under Unicode rules and ``(?i)`` are emitted in ASCII mode, used only on
   ASCII text (``ascii_only``), where Python's and Rust's definitions agree;
 - what an automaton cannot express (backreferences, lookarounds, conditionals, atomic groups,
@@ -25,13 +27,13 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from dqgate.suites.registry import NoNativeForm
 
-__all__ = ["RustPattern", "nested_quantifiers", "translate"]
+__all__ = ["RustPattern", "nested_quantifiers", "repeats", "translate"]
 
 _C: Any = importlib.import_module("re._constants")
 _PARSER: Any = importlib.import_module("re._parser")
@@ -65,8 +67,10 @@ class RustPattern:
     source: str
     ascii_only: bool
     """Only for ASCII texts (``(?i)``, or ``\\b`` under Unicode rules)."""
-    dollar: bool
-    """Has a plain ``$``: only for texts without a newline before their last character."""
+    newline: int
+    """0: any text; 1 (a plain ``$`` inside): texts without a newline before their last
+    character; 2 (a plain ``$`` ending it, emitted as ``\\z``): any text, searched also
+    without its final newline."""
 
 
 @functools.cache
@@ -225,7 +229,7 @@ class _Emitter:
         raise NoNativeForm(f"the anchor {at}")
 
 
-def _walk(pattern: Any) -> Iterator[tuple[Any, Any]]:
+def _walk(pattern: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
     for op, av in pattern:
         yield op, av
         if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
@@ -256,13 +260,31 @@ def translate(pattern: str) -> RustPattern:
         boundary and not flags & _C.SRE_FLAG_ASCII
     )
     emitter = _Emitter(flags, ascii_mode=ascii_only)
+    items = list(parsed)
+    final = _final_dollar(items, flags)
     try:
-        body = emitter.emit(parsed)
+        body = emitter.emit(items[:-1] if final else items)
     except RecursionError as exc:
         raise NoNativeForm("the pattern is nested too deeply") from exc
+    if final:
+        body += r"\z"
     if ascii_only:
         body = f"(?{'i' if emitter.ignorecase else ''}-u:{body})"
-    return RustPattern(source=body, ascii_only=ascii_only, dollar=emitter.dollar)
+    newline = 2 if final else 1 if emitter.dollar else 0
+    return RustPattern(source=body, ascii_only=ascii_only, newline=newline)
+
+
+def _final_dollar(items: list[tuple[Any, Any]], flags: int) -> bool:
+    """True when a plain ``$`` ends the pattern and is its only end anchor.
+
+    Then ``re.search`` matches exactly when the pattern with ``\\z`` instead matches the
+    text, or the text without its final newline: the ``$`` stood at one of those two ends,
+    and nothing after it could tell them apart.
+    """
+    if flags & _C.SRE_FLAG_MULTILINE or not items or items[-1] != (_C.AT, _C.AT_END):
+        return False
+    ends = [av for op, av in _walk(items) if op == _C.AT and av in (_C.AT_END, _C.AT_END_STRING)]
+    return ends == [_C.AT_END]
 
 
 def _can_repeat(pattern: Any) -> bool:
@@ -271,6 +293,15 @@ def _can_repeat(pattern: Any) -> bool:
         op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT) and av[1] > 1
         for op, av in _walk(pattern)
     )
+
+
+def repeats(pattern: str) -> bool:
+    """True when the pattern repeats something more than once (``+ * {2,}``...): without a
+    repeat, Python's engine takes time linear in the text."""
+    try:
+        return _can_repeat(_PARSER.parse(pattern))
+    except (re.error, RecursionError, OverflowError):
+        return True
 
 
 def nested_quantifiers(pattern: str) -> bool:

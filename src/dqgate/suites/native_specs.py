@@ -175,8 +175,8 @@ def lengths_equal(gx: Any) -> NativeSpec:
     return ("length", (_column(gx),), (value, value, False, False))
 
 
-def _patterns(patterns: Iterable[str]) -> list[tuple[str, bool, bool]]:
-    return [(p.source, p.ascii_only, p.dollar) for p in map(translate, patterns)]
+def _patterns(patterns: Iterable[str]) -> list[tuple[str, bool, int]]:
+    return [(p.source, p.ascii_only, p.newline) for p in map(translate, patterns)]
 
 
 def match_regex(gx: Any) -> NativeSpec:
@@ -311,7 +311,7 @@ def _schema(node: Any) -> tuple[str, Any]:
             rules.append(("not", _schema(value)))
         elif key == "pattern":
             found = translate(value)
-            rules.append(("pattern", (found.source, found.ascii_only, found.dollar)))
+            rules.append(("pattern", (found.source, found.ascii_only, found.newline)))
         else:
             raise NoNativeForm(f"the JSON Schema keyword {key!r}")
     return ("rules", rules)

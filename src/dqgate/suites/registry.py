@@ -25,6 +25,7 @@ from dqgate.verdict import Column, Reason
 __all__ = [
     "DEFAULT_ERROR_MESSAGE",
     "CheckFn",
+    "CheckOptions",
     "CheckSpec",
     "Mode",
     "NativeSpec",
@@ -56,6 +57,16 @@ class Mode(StrEnum):
     UNSUPPORTED = "unsupported"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOptions:
+    """How a suite's Python checks are built (from ``compile_suite``'s arguments)."""
+
+    regex_budget_s: float = 0.1
+    """Seconds one regex evaluation may take outside the linear-time engine."""
+    linear_regex: bool = True
+    """Use the native linear-time regex engine where it is exact (the decider is on)."""
+
+
 class NoNativeForm(Exception):
     """A native backend cannot express this expectation's configuration; the message says why."""
 
@@ -84,7 +95,8 @@ class Registration:
       check's own ``CheckSpec.fields`` (or a function of the GX expectation); never values.
     - ``whole_record``: the check reads the record's keys (table level), not only its columns.
     - ``validate``: kwargs rules of this type, beyond the shared bounds rule; raise SuiteError.
-    - ``check``: the Python backend, GX expectation -> CheckSpec (kwargs already valid).
+    - ``check``: the Python backend, (GX expectation, CheckOptions) -> CheckSpec (kwargs
+      already valid).
     - ``native``: the native backend, GX expectation -> NativeSpec, or None with ``no_native``
       saying why; it raises NoNativeForm for configurations it cannot express.
     """
@@ -97,7 +109,7 @@ class Registration:
     error_message: Message = DEFAULT_ERROR_MESSAGE
     whole_record: bool = False
     validate: Callable[[Any], None] | None = None
-    check: Callable[[Any], CheckSpec] | None = None
+    check: Callable[[Any, CheckOptions], CheckSpec] | None = None
     native: Callable[[Any], NativeSpec] | None = None
     no_native: str = "no native form"
 
