@@ -2,15 +2,33 @@
 
 from collections.abc import Sequence
 
-MAX_CHECKS: int
-
 class Decider:
-    """Decides records for one compiled suite, or says it cannot (``None``)."""
+    """Decides records for one compiled suite, check by check, or says it cannot."""
 
     def __init__(
-        self, max_record_bytes: int, checks: Sequence[tuple[str, str, object]]
+        self,
+        max_record_bytes: int,
+        columns: Sequence[str],
+        checks: Sequence[tuple[str, Sequence[int], object, object]],
     ) -> None: ...
-    def decide(self, raw: bytes) -> int | None:
-        """Fail bits (0..n) | skip bits (64..64+n), or None when undecided."""
+    def decide(self, raw: bytes) -> bytes:
+        """The row of one record: state (0 decided, 1 partly, 2 abstained), one code per check."""
+    def decide_many(
+        self, values: list[object], spans: int = 0
+    ) -> tuple[bytes, list[int], int, bytes]:
+        """(rows, missing per column, records parsed, spans) for a batch, without the GIL."""
     @property
     def checks(self) -> int: ...
+
+class Regex:
+    """A translated regex: ``re.search``'s answer in linear time on the texts it is exact for."""
+
+    def __init__(self, source: str, ascii_only: bool, newline: int) -> None: ...
+    def search(self, text: str) -> bool | None:
+        """Whether re.search finds a match; None outside the translation's domain."""
+
+def regex_error(source: str) -> str | None:
+    """Why a translated regex does not build, or None."""
+
+def float_repr(value: float) -> str:
+    """Python's repr of a float, as the decider computes it."""

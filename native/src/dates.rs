@@ -155,3 +155,81 @@ pub(crate) fn canonical(toks: &[Tok], v: &[u8]) -> Option<bool> {
     }
     Some(limits_ok)
 }
+
+fn digits_at(v: &[u8], i: usize, n: usize) -> Option<u32> {
+    let field = v.get(i..i + n)?;
+    let mut value = 0u32;
+    for &d in field {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u32::from(d - b'0');
+    }
+    Some(value)
+}
+
+fn days_in(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// True when dateutil certainly parses `v`: an ISO 8601 date (`YYYY-MM-DD`), optionally
+/// with `T` or a space and `HH:MM[:SS[.ffffff]]`, optionally `Z` or `+HH:MM`, every field in
+/// range. Anything else is not decided here (dateutil is lenient in ways a shape cannot say).
+pub(crate) fn dateutil_certain(v: &[u8]) -> bool {
+    let Some(year) = digits_at(v, 0, 4) else {
+        return false;
+    };
+    if v.get(4) != Some(&b'-') || v.get(7) != Some(&b'-') {
+        return false;
+    }
+    let (Some(month), Some(day)) = (digits_at(v, 5, 2), digits_at(v, 8, 2)) else {
+        return false;
+    };
+    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in(year, month) {
+        return false;
+    }
+    let mut i = 10;
+    if i == v.len() {
+        return true;
+    }
+    if !matches!(v[i], b'T' | b' ') {
+        return false;
+    }
+    let (Some(hour), Some(minute)) = (digits_at(v, i + 1, 2), digits_at(v, i + 4, 2)) else {
+        return false;
+    };
+    if v.get(i + 3) != Some(&b':') || hour > 23 || minute > 59 {
+        return false;
+    }
+    i += 6;
+    if v.get(i) == Some(&b':') {
+        match digits_at(v, i + 1, 2) {
+            Some(second) if second <= 59 => i += 3,
+            _ => return false,
+        }
+        if v.get(i) == Some(&b'.') {
+            let digits = v[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if !(1..=6).contains(&digits) {
+                return false;
+            }
+            i += 1 + digits;
+        }
+    }
+    match v.get(i) {
+        None => true,
+        Some(b'Z') => i + 1 == v.len(),
+        Some(b'+' | b'-') => {
+            let (Some(hours), Some(minutes)) = (digits_at(v, i + 1, 2), digits_at(v, i + 4, 2))
+            else {
+                return false;
+            };
+            v.get(i + 3) == Some(&b':') && hours <= 23 && minutes <= 59 && i + 6 == v.len()
+        }
+        _ => false,
+    }
+}

@@ -1,6 +1,11 @@
 //! A strict RFC 8259 reader for one record: it validates the whole document and keeps only
-//! the values of the checked columns (as spans into the raw bytes), or gives up (None) on
+//! the values of the suite's columns (their kind and the span of their token in the raw
+//! bytes) and, when a check reads them, the record's keys; or it gives up (None) on
 //! anything Python might decode differently or refuse.
+
+use std::borrow::Cow;
+
+use crate::value::unescape;
 
 /// Nesting deeper than this is left to Python (its decoders have their own limits).
 const MAX_DEPTH: usize = 64;
@@ -20,31 +25,58 @@ const SPECIAL: [bool; 256] = {
     table
 };
 
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Val {
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Kind {
     Absent,
     Null,
-    Bool,
+    Bool(bool),
     Int(i64),
     Float,
-    Str {
-        start: usize,
-        end: usize,
-        escaped: bool,
-    },
-    Container,
+    Str { escaped: bool },
+    List,
+    Dict,
 }
 
-/// Parses one member's value, given its key's span (None for a key with escapes).
-type Member<'m, 'a> = dyn FnMut(Option<(usize, usize)>, &mut Parser<'a>, usize) -> Option<()> + 'm;
+/// One value of a record: its kind and its token's span in the raw bytes (quotes included).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Val {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
 
-struct Parser<'a> {
-    b: &'a [u8],
-    i: usize,
+impl Val {
+    pub const ABSENT: Val = Val {
+        kind: Kind::Absent,
+        start: 0,
+        end: 0,
+    };
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Absent | Kind::Null)
+    }
+}
+
+/// What the reader keeps of one record.
+pub(crate) struct Parsed<'a> {
+    /// The value of each column (in the decider's column order).
+    pub vals: Vec<Val>,
+    /// The record's keys in order (each once), when asked for.
+    pub keys: Vec<Cow<'a, [u8]>>,
+    /// How many members the object has (duplicates counted).
+    pub members: usize,
+}
+
+/// Parses one member's value, given its key's content span and whether it has escapes.
+type Member<'m, 'a> = dyn FnMut((usize, usize, bool), &mut Parser<'a>, usize) -> Option<()> + 'm;
+
+pub(crate) struct Parser<'a> {
+    pub b: &'a [u8],
+    pub i: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn ws(&mut self) {
+    pub fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
                 self.i += 1;
@@ -64,7 +96,8 @@ impl<'a> Parser<'a> {
     }
 
     /// A string at `self.i` (the opening quote): its content span and whether it has escapes.
-    fn string(&mut self) -> Option<(usize, usize, bool)> {
+    /// `lone_ok`: accept lone surrogate escapes (Python's json.loads does).
+    pub fn string(&mut self, lone_ok: bool) -> Option<(usize, usize, bool)> {
         self.i += 1;
         let start = self.i;
         let mut escaped = false;
@@ -85,6 +118,9 @@ impl<'a> Parser<'a> {
                         b'u' => {
                             let unit = self.hex4(self.i + 2)?;
                             self.i += 6;
+                            if lone_ok {
+                                continue;
+                            }
                             if (0xD800..0xDC00).contains(&unit) {
                                 if self.b.get(self.i..self.i + 2)? != b"\\u" {
                                     return None;
@@ -114,10 +150,9 @@ impl<'a> Parser<'a> {
         self.i - start
     }
 
-    fn number(&mut self) -> Option<Val> {
-        let start = self.i;
-        let negative = self.b[self.i] == b'-';
-        if negative {
+    /// A number token: its end and whether it is a float; None when it is not JSON.
+    pub fn number_token(&mut self) -> Option<bool> {
+        if self.b[self.i] == b'-' {
             self.i += 1;
         }
         match *self.b.get(self.i)? {
@@ -127,7 +162,6 @@ impl<'a> Parser<'a> {
             }
             _ => return None,
         }
-        let int_end = self.i;
         let mut float = false;
         if self.b.get(self.i) == Some(&b'.') {
             self.i += 1;
@@ -146,15 +180,25 @@ impl<'a> Parser<'a> {
             }
             float = true;
         }
+        Some(float)
+    }
+
+    fn number(&mut self) -> Option<Kind> {
+        let start = self.i;
+        let float = self.number_token()?;
         if self.i - start > MAX_NUMBER_BYTES {
             return None;
         }
         if float {
-            return Some(Val::Float);
+            return Some(Kind::Float);
         }
-        let first = if negative { start + 1 } else { start };
+        let token = &self.b[start..self.i];
+        let (negative, digits) = match token.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, token),
+        };
         let mut value: i64 = 0;
-        for &d in &self.b[first..int_end] {
+        for &d in digits {
             let digit = i64::from(d - b'0');
             value = value.checked_mul(10)?;
             value = if negative {
@@ -163,42 +207,44 @@ impl<'a> Parser<'a> {
                 value.checked_add(digit)?
             };
         }
-        Some(Val::Int(value))
+        Some(Kind::Int(value))
     }
 
-    fn literal(&mut self, word: &[u8], val: Val) -> Option<Val> {
+    fn literal(&mut self, word: &[u8], kind: Kind) -> Option<Kind> {
         if self.b.get(self.i..self.i + word.len())? == word {
             self.i += word.len();
-            Some(val)
+            Some(kind)
         } else {
             None
         }
     }
 
     fn value(&mut self, depth: usize) -> Option<Val> {
-        match *self.b.get(self.i)? {
+        let start = self.i;
+        let kind = match *self.b.get(self.i)? {
             b'"' => {
-                let (start, end, escaped) = self.string()?;
-                Some(Val::Str {
-                    start,
-                    end,
-                    escaped,
-                })
+                let (_, _, escaped) = self.string(false)?;
+                Kind::Str { escaped }
             }
             b'{' => {
                 self.object(depth + 1, &mut |_, p, d| p.value(d).map(|_| ()))?;
-                Some(Val::Container)
+                Kind::Dict
             }
             b'[' => {
                 self.array(depth + 1)?;
-                Some(Val::Container)
+                Kind::List
             }
-            b't' => self.literal(b"true", Val::Bool),
-            b'f' => self.literal(b"false", Val::Bool),
-            b'n' => self.literal(b"null", Val::Null),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
+            b't' => self.literal(b"true", Kind::Bool(true))?,
+            b'f' => self.literal(b"false", Kind::Bool(false))?,
+            b'n' => self.literal(b"null", Kind::Null)?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            _ => return None,
+        };
+        Some(Val {
+            kind,
+            start,
+            end: self.i,
+        })
     }
 
     fn array(&mut self, depth: usize) -> Option<()> {
@@ -226,8 +272,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// An object at `self.i`; `member(key_span, parser, depth)` parses each member's value.
-    fn object(&mut self, depth: usize, member: &mut Member<'_, 'a>) -> Option<()> {
+    /// An object at `self.i`; `member(key, parser, depth)` parses each member's value, with
+    /// the key's content span and whether it has escapes.
+    fn object(
+        &mut self,
+        depth: usize,
+        member: &mut Member<'_, 'a>,
+    ) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -242,14 +293,14 @@ impl<'a> Parser<'a> {
             if self.b.get(self.i) != Some(&b'"') {
                 return None;
             }
-            let (start, end, escaped) = self.string()?;
+            let key = self.string(false)?;
             self.ws();
             if self.b.get(self.i) != Some(&b':') {
                 return None;
             }
             self.i += 1;
             self.ws();
-            member(if escaped { None } else { Some((start, end)) }, self, depth)?;
+            member(key, self, depth)?;
             self.ws();
             match *self.b.get(self.i)? {
                 b',' => self.i += 1,
@@ -263,32 +314,37 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The values of `columns` in the JSON object `raw`, or None when the record is not certain
-/// JSON for Python (invalid UTF-8, not strict JSON, not an object, a key with an escape,
-/// a duplicate checked key, an integer outside i64, too deep).
-pub(crate) fn checked_values(raw: &[u8], columns: &[Vec<u8>]) -> Option<Vec<Val>> {
+/// The values of `columns` in the JSON object `raw` (and its keys with `keys`), or None when
+/// the record is not certain JSON for Python: invalid UTF-8, not strict JSON, not an object,
+/// a duplicate of a column's key (of any key, with `keys`), an integer outside i64, too deep.
+pub(crate) fn parse_record<'a>(
+    raw: &'a [u8],
+    columns: &[Vec<u8>],
+    keys: bool,
+) -> Option<Parsed<'a>> {
     if std::str::from_utf8(raw).is_err() {
         return None;
     }
-    let mut vals = vec![Val::Absent; columns.len()];
+    let mut vals = vec![Val::ABSENT; columns.len()];
+    let mut found: Vec<Cow<'a, [u8]>> = Vec::new();
+    let mut members = 0usize;
     let mut p = Parser { b: raw, i: 0 };
     p.ws();
     if p.b.get(p.i) != Some(&b'{') {
         return None;
     }
-    p.object(1, &mut |key, p, depth| {
-        let (start, end) = key?; // a key with an escape: undecided
-        let name = &p.b[start..end];
-        match columns.iter().position(|c| c.as_slice() == name) {
-            Some(at) => {
-                if vals[at] != Val::Absent {
-                    return None; // duplicate of a checked key
-                }
-                vals[at] = p.value(depth)?;
+    p.object(1, &mut |(start, end, escaped), p, depth| {
+        let name = unescape(&raw[start..end], escaped)?;
+        let value = p.value(depth)?;
+        members += 1;
+        if let Some(at) = columns.iter().position(|c| c.as_slice() == &*name) {
+            if vals[at].kind != Kind::Absent {
+                return None; // a duplicate of a column: Python keeps the last value
             }
-            None => {
-                p.value(depth)?;
-            }
+            vals[at] = value;
+        }
+        if keys {
+            found.push(name);
         }
         Some(())
     })?;
@@ -296,5 +352,16 @@ pub(crate) fn checked_values(raw: &[u8], columns: &[Vec<u8>]) -> Option<Vec<Val>
     if p.i != raw.len() {
         return None;
     }
-    Some(vals)
+    if keys && found.len() > 1 {
+        let mut sorted: Vec<&[u8]> = found.iter().map(|k| &**k).collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return None; // a duplicate key: the key order and count need Python's dict
+        }
+    }
+    Some(Parsed {
+        vals,
+        keys: found,
+        members,
+    })
 }

@@ -65,6 +65,14 @@ def _evaluate_all(
             assert len(verdicts) == len(batch)
             for verdict, record in zip(verdicts, batch, strict=True):
                 counts[str(check_verdict(verdict, suite, record))] += 1
+        if raws:  # the gate's call: same verdicts, counts that add up, a window input
+            evaluated = suite.evaluate_batch(raws)
+            assert evaluated.verdicts == suite.evaluate_many(raws, windows=False)
+            assert 0 <= evaluated.decoded <= len(raws)
+            assert len(evaluated.missing) == len(suite.columns)
+            assert all(0 <= m <= evaluated.decoded for m in evaluated.missing)
+            if evaluated.window_input is not None:
+                assert evaluated.window_input.objects == evaluated.decoded
         for record in records[::single_every]:
             check_verdict(suite.evaluate(record), suite, record)
         suite.windows.flush()

@@ -1,4 +1,11 @@
-"""Compare dqgate's compiled verdicts with the GX oracle, and report mismatches readably."""
+"""Compare dqgate's compiled verdicts with the GX oracle, and report mismatches readably.
+
+With ``check_bytes`` every strict-JSON record is also evaluated as the bytes the gate
+consumes, twice: through the native decider (``native=True``, a batch at a time, as the gate
+calls it) and through the Python checks alone (``native=False``). GX, the Python path on the
+decoded record, the Python path on the bytes and the native path must all agree; the tally
+counts these three-way comparisons and how many of them the decider answered itself.
+"""
 
 from __future__ import annotations
 
@@ -83,19 +90,51 @@ def dqgate_verdicts(
     records: Sequence[Mapping[str, Any] | bytes],
     *,
     suite_name: str,
+    native: bool | None = None,
 ) -> dict[tuple[str, int], str]:
     """dqgate's verdict per (expectation id, row), for decoded records (or raw bytes).
 
     A Failure with ``error=True`` for the expectation means error, any other Failure means fail,
-    none means pass.
+    none means pass. Raw bytes go through ``evaluate_batch`` (the gate's call), records one
+    by one through ``evaluate``.
     """
-    suite = compile_suite({"name": suite_name, "expectations": [dict(c) for c in cfgs]})
+    suite = compile_suite(
+        {"name": suite_name, "expectations": [dict(c) for c in cfgs]}, native=native
+    )
     keys = [expectation_key(c, i) for i, c in enumerate(cfgs)]
     out: dict[tuple[str, int], str] = {}
+    if records and all(type(r) is bytes for r in records):
+        verdicts = suite.evaluate_batch(list(records)).verdicts  # type: ignore[arg-type]
+        for pos, verdict in enumerate(verdicts):
+            for key, outcome in _outcomes(verdict, keys).items():
+                out[(key, pos)] = outcome
+        return out
     for pos, record in enumerate(records):
-        for key, verdict in _per_expectation(suite, record, keys).items():
-            out[(key, pos)] = verdict
+        for key, outcome in _per_expectation(suite, record, keys).items():
+            out[(key, pos)] = outcome
     return out
+
+
+def natively_decided(
+    cfgs: Sequence[Mapping[str, Any]], raws: Sequence[bytes], *, suite_name: str
+) -> set[tuple[str, int]]:
+    """The (expectation id, row) verdicts the native decider gave itself (not left to Python)."""
+    suite = compile_suite(
+        {"name": suite_name, "expectations": [dict(c) for c in cfgs]}, native=True
+    )
+    decide = suite.decider
+    if decide is None:
+        return set()
+    compiled = [e.expectation_id for e in suite.expectations]
+    found = set()
+    for pos, raw in enumerate(raws):
+        row = decide(raw)
+        if row[0] == 2:
+            continue
+        for key, code in zip(compiled, row[1:], strict=True):
+            if code != 4:
+                found.add((key, pos))
+    return found
 
 
 def bytes_vs_dict_mismatches(
@@ -129,6 +168,10 @@ def _per_expectation(suite: Any, record: Any, keys: Sequence[str]) -> dict[str, 
         verdict = suite.evaluate(record)
     except Exception as exc:  # a bug in dqgate: report it as a verdict, do not stop the run
         return dict.fromkeys(keys, f"raised {type(exc).__name__}: {exc}")
+    return _outcomes(verdict, keys)
+
+
+def _outcomes(verdict: Any, keys: Sequence[str]) -> dict[str, str]:
     by_id: dict[str, list[Any]] = {}
     for failure in verdict.failures:
         by_id.setdefault(failure.expectation_id, []).append(failure)
@@ -183,11 +226,13 @@ def compare_with_gx(
     )
     raws = [strict_json(r) for r in records] if check_bytes else []
     byte_positions = [pos for pos, raw in enumerate(raws) if raw is not None]
-    from_bytes = (
-        dqgate_verdicts(cfgs, [raws[pos] or b"" for pos in byte_positions], suite_name=suite_name)
-        if byte_positions
-        else {}
-    )
+    byte_values = [raws[pos] or b"" for pos in byte_positions]
+    paths: dict[str, dict[tuple[str, int], str]] = {}
+    decided: set[tuple[str, int]] = set()
+    if byte_positions:
+        for label, native in (("native", True), ("python", False)):
+            paths[label] = dqgate_verdicts(cfgs, byte_values, suite_name=suite_name, native=native)
+        decided = natively_decided(cfgs, byte_values, suite_name=suite_name)
     run = ParityRun(seed=seed)
     for key, cfg in zip(keys, cfgs, strict=True):
         etype = str(cfg["type"])
@@ -202,23 +247,28 @@ def compare_with_gx(
             run.outcomes[(etype, expected)] += 1
             if expected != actual:
                 run.mismatches.append(Mismatch(cfg=cfg, record=record, gx=expected, dqgate=actual))
+        three_way = native_decided = 0
         for slot, pos in enumerate(byte_positions):
             if (key, pos) not in gx:
                 continue
-            actual = from_bytes[(key, slot)]
-            if actual != gx[(key, pos)] and actual != ours[(key, pos)]:
-                run.mismatches.append(
-                    Mismatch(
-                        cfg=cfg,
-                        record=records[pos],
-                        gx=gx[(key, pos)],
-                        dqgate=f"{actual} (from the JSON bytes {raws[pos]!r})",
+            three_way += 1
+            native_decided += (key, slot) in decided
+            for label, found in paths.items():
+                actual = found[(key, slot)]
+                if actual != gx[(key, pos)]:
+                    run.mismatches.append(
+                        Mismatch(
+                            cfg=cfg,
+                            record=records[pos],
+                            gx=gx[(key, pos)],
+                            dqgate=f"{actual} ({label} path, from the JSON bytes {raws[pos]!r})",
+                        )
                     )
-                )
         tally.add(
             cfg,
             (gx[(key, pos)] for pos in range(len(records)) if (key, pos) in gx),
-            from_bytes=sum(1 for pos in byte_positions if (key, pos) in gx),
+            from_bytes=three_way,
+            native_decided=native_decided,
             uncompared=run.uncompared - uncompared,
             mismatches=len(run.mismatches) - before,
         )

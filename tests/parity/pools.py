@@ -122,6 +122,8 @@ JSON_TEXTS: Final[tuple[Any, ...]] = (
     '{"a": 1}', '{"a": "x"}', '{"a": 1.5, "b": [1]}', "{}", "[]", "[1, 2]", '["x", 1]', "1",
     "-2.5", '"x"', '""', "null", "true", "NaN", "Infinity", "1e400", '  {"a": 2}  ', '{"b": 1}',
     '{"a": null}', '{"a": 10, "extra": true}', "[1, 2, 3, 4]", '"abcd"',
+    '{"a": 1, "a": "x"}', "[1.0, 2]", "1.0", '{"b": "\\u00e9"}', '["x", [1], null, false]',
+    '"a\\u00e9b1"', "-Infinity", '{"a": 1, "b": 2, "c": 3}', "10.0", '{"b": [true]}',
 )  # fmt: skip
 """JSON documents as strings (``json.loads`` accepts each)."""
 
@@ -207,6 +209,7 @@ REGEXES: Final[tuple[str, ...]] = (
     r"'", r"^\w+$", r"(?m)^c$", r"abc\Z", r"(?a)^\d+$", r"^.$", r"^-?\d+\.\d+$", r"e",
     r"\n", r"[^\x00-\x7f]", r"^\[", r"(?i)none|nan", r"\.0$", r"^\{", r"\d{4}-\d{2}",
     r"(?s)^.*$", r"^(?!abc)", r"\bx\b", r"^[-+]?\d*\.?\d+(e[-+]?\d+)?$",
+    r"^(a+)+$", r"^(\w+\s?)*$",
 )  # fmt: skip
 STRFTIME_FORMATS: Final[tuple[str, ...]] = (
     "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%H:%M", "%Y-%m-%dT%H:%M:%S%z", "%Y%m%d", "%Y",
@@ -231,4 +234,12 @@ JSON_SCHEMAS: Final[tuple[dict[str, Any], ...]] = (
     {"type": "array", "minItems": 2, "maxItems": 3},
     {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^a"}]},
     {"not": {"type": "object"}},
+    {"type": "integer", "exclusiveMaximum": 10, "minimum": -1.5},
+    {"properties": {"a": {"const": 1}}, "additionalProperties": {"type": "string"}},
+    {"oneOf": [{"type": "number"}, {"type": "integer"}]},
+    {"type": "array", "items": {"enum": [1, "x", [1], None, False]}},
+    {"type": "object", "minProperties": 1, "maxProperties": 2, "required": ["b"]},
+    {"allOf": [{"type": ["number", "string"]}, {"not": {"enum": [0, ""]}}], "title": "t"},
+    {"$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "minLength": 2},
+    {"type": "string", "pattern": "[0-9]$", "format": "date"},
 )

@@ -17,8 +17,12 @@ from .oracle import TABLE_TYPES
 
 __all__ = ["CONDITIONED_KINDS", "MIN_VERDICTS", "TALLY", "Tally", "kind_of"]
 
-MIN_VERDICTS: Final = 200_000
-"""The issue's floor for one run of ``pytest -m parity``."""
+MIN_VERDICTS: Final = 1_000_000
+"""Issue #13's floor for one run of ``pytest -m parity``: (expectation, record) verdicts on
+which GX, the Python path and the native path (from the record's JSON bytes) all agree."""
+MIN_NATIVE: Final = 1_000
+"""Per compiled type, verdicts the native decider must have given itself (not left to
+Python): a decider that silently abstained would compare nothing native."""
 
 CONDITIONED_KINDS: Final = ("column map", "column pair", "multicolumn")
 _VERDICTS: Final = ("pass", "fail", "error")
@@ -42,6 +46,8 @@ class Tally:
     by_type: Counter[str] = field(default_factory=Counter)
     gx_outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     by_form: Counter[tuple[str, str]] = field(default_factory=Counter)
+    three_way: Counter[str] = field(default_factory=Counter)
+    native_decided: Counter[str] = field(default_factory=Counter)
     from_bytes: int = 0
     uncompared: int = 0
     mismatches: int = 0
@@ -59,8 +65,13 @@ class Tally:
         from_bytes: int,
         uncompared: int,
         mismatches: int,
+        native_decided: int = 0,
     ) -> None:
-        """Count one expectation's verdicts over a batch of records."""
+        """Count one expectation's verdicts over a batch of records.
+
+        ``from_bytes``: of those, compared three ways (GX, Python and native from the bytes);
+        ``native_decided``: of those, answered by the native decider itself.
+        """
         outcomes = Counter(gx_verdicts)
         compared = sum(outcomes.values())
         self.by_type[str(cfg["type"])] += compared
@@ -69,6 +80,8 @@ class Tally:
         for form in condition_forms(cfg.get("kwargs") or {}):
             self.by_form[(kind_of(cfg), form)] += compared
         self.from_bytes += from_bytes
+        self.three_way[str(cfg["type"])] += from_bytes
+        self.native_decided[str(cfg["type"])] += native_decided
         self.uncompared += uncompared
         self.mismatches += mismatches
 
@@ -78,11 +91,20 @@ class Tally:
     def shortfalls(self, required_types: Iterable[str]) -> list[str]:
         """Why this tally is not enough for a complete parity run (empty when it is)."""
         found = []
-        if self.total < MIN_VERDICTS:
-            found.append(f"only {self.total:,} verdicts compared; at least {MIN_VERDICTS:,} needed")
-        missing = sorted(set(required_types) - set(self.by_type))
+        if self.from_bytes < MIN_VERDICTS:
+            found.append(
+                f"only {self.from_bytes:,} verdicts compared three ways (GX, Python, native); "
+                f"at least {MIN_VERDICTS:,} needed"
+            )
+        required = sorted(required_types)
+        missing = sorted(set(required) - set(self.by_type))
         if missing:
             found.append(f"expectation types never compared: {', '.join(missing)}")
+        few = [t for t in required if self.native_decided[t] < MIN_NATIVE]
+        if few:
+            found.append(
+                f"fewer than {MIN_NATIVE:,} verdicts decided natively for: {', '.join(few)}"
+            )
         for kind in CONDITIONED_KINDS:
             forms = [f for f in CONDITION_FORMS if not self.by_form[(kind, f)]]
             if forms:
@@ -96,12 +118,17 @@ class Tally:
             f"{self.total:,} (expectation, record) verdicts compared with GX "
             f"over {len(self.by_type)} expectation types; {self.mismatches} mismatches; "
             f"DQGATE_PARITY_SEED={seed}",
-            f"GX verdicts: {mix}; {self.from_bytes:,} also compared from the JSON bytes; "
+            f"GX verdicts: {mix}; {self.from_bytes:,} also compared three ways from the JSON "
+            f"bytes (GX = Python path = native path), "
+            f"{sum(self.native_decided.values()):,} of them decided by the native decider; "
             f"{self.uncompared:,} left uncompared (rows dqgate says error on, not re-run alone)",
         ]
         for etype, count in sorted(self.by_type.items()):
             mix = ", ".join(f"{v} {self.gx_outcomes[(etype, v)]:,}" for v in _VERDICTS)
-            lines.append(f"  {etype}: {count:,} ({mix})")
+            lines.append(
+                f"  {etype}: {count:,} ({mix}); three ways {self.three_way[etype]:,}, "
+                f"native {self.native_decided[etype]:,}"
+            )
         for kind in CONDITIONED_KINDS if self.total else ():
             counts = ", ".join(f"{f} {self.by_form[(kind, f)]:,}" for f in CONDITION_FORMS)
             lines.append(f"verdicts under row conditions on {kind}: {counts}")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .condition_strategies import CONDITION_FORMS, condition_forms
-from .tally import MIN_VERDICTS, Tally, kind_of
+from .tally import MIN_NATIVE, MIN_VERDICTS, Tally, kind_of
 
 pytestmark = pytest.mark.parity
 
@@ -44,17 +44,26 @@ def test_kind_of_tells_column_map_pair_multicolumn_and_table() -> None:
     assert kind_of(_cfg("expect_table_column_count_to_equal", value=1)) == "table"
 
 
-def test_a_small_tally_falls_short_on_count_types_and_forms() -> None:
-    """Too few verdicts, an untested type and untested forms are each named."""
+def test_a_small_tally_falls_short_on_count_types_native_and_forms() -> None:
+    """Too few three-way verdicts, an untested type, too little native, untested forms."""
     tally = Tally()
     cfg = _cfg("expect_column_values_to_be_null", column="a", row_condition=_cmp("a", "==", 1))
-    tally.add(cfg, ["pass", "fail", "error"], from_bytes=0, uncompared=0, mismatches=0)
+    tally.add(
+        cfg, ["pass", "fail", "error"], from_bytes=2, native_decided=1, uncompared=0, mismatches=0
+    )
     problems = tally.shortfalls(["expect_column_values_to_be_null", "expect_column_to_exist"])
-    assert problems[0] == f"only 3 verdicts compared; at least {MIN_VERDICTS:,} needed"
+    assert problems[0] == (
+        f"only 2 verdicts compared three ways (GX, Python, native); at least {MIN_VERDICTS:,} "
+        "needed"
+    )
     assert problems[1] == "expectation types never compared: expect_column_to_exist"
-    assert "comparison ==" not in problems[2]
-    assert problems[2].startswith("row-condition forms never compared on column map: ")
-    assert len(problems) == 5  # count, types, and one line per conditioned kind
+    assert problems[2] == (
+        f"fewer than {MIN_NATIVE:,} verdicts decided natively for: "
+        "expect_column_to_exist, expect_column_values_to_be_null"
+    )
+    assert "comparison ==" not in problems[3]
+    assert problems[3].startswith("row-condition forms never compared on column map: ")
+    assert len(problems) == 6  # count, types, native, and one line per conditioned kind
 
 
 def test_a_large_tally_covering_everything_has_no_shortfall() -> None:
@@ -77,6 +86,13 @@ def test_a_large_tally_covering_everything_has_no_shortfall() -> None:
             )
             kwargs = {**columns.get(kind, {"column_list": ["a"]}), "row_condition": condition}
             verdicts = ["pass"] * (MIN_VERDICTS // 30)
-            tally.add(_cfg(etype, **kwargs), verdicts, from_bytes=0, uncompared=0, mismatches=0)
-    assert tally.total >= MIN_VERDICTS
+            tally.add(
+                _cfg(etype, **kwargs),
+                verdicts,
+                from_bytes=len(verdicts),
+                native_decided=MIN_NATIVE,
+                uncompared=0,
+                mismatches=0,
+            )
+    assert tally.from_bytes >= MIN_VERDICTS
     assert tally.shortfalls(etypes.values()) == []

@@ -120,7 +120,7 @@ def test_mismatch_report_names_config_record_and_both_verdicts(
         def evaluate(self, record: object) -> object:
             return PASS
 
-    monkeypatch.setattr(compare, "compile_suite", lambda source: PassEverything())
+    monkeypatch.setattr(compare, "compile_suite", lambda source, native=None: PassEverything())
     cfg = {
         "type": "expect_column_values_to_be_between",
         "kwargs": {"column": "v", "max_value": 10},

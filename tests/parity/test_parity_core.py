@@ -19,7 +19,7 @@ from .pools import ROW_COLUMNS, TABLE_KEYS, draw_keyed_records, draw_records
 
 pytestmark = pytest.mark.parity
 
-N_RECORDS = 1200
+N_RECORDS = 1800
 MIN_RECORDS = 1000
 
 

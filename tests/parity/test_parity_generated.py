@@ -44,7 +44,7 @@ ROW_EXAMPLES: Final = 4
 TABLE_EXAMPLES: Final = 6
 MAX_ALONE: Final = 6
 """Distinct rows re-run alone per batch when GX errors (one GX call each)."""
-RECORDS: Final = (600, 900)
+RECORDS: Final = (700, 1050)
 SLOW_RECORDS: Final = {"expect_column_values_to_match_json_schema": (150, 250)}
 """GX runs jsonschema.validate (schema check included) once per value: about 1 ms a row."""
 

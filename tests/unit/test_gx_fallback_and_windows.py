@@ -171,3 +171,73 @@ def test_engine_reports_every_expectation_as_errored_when_gx_raises() -> None:
     assert sorted(r.key for r in results) == ["a", "b"]
     assert all(not r.success and r.error for r in results)
     assert all("RuntimeError" in str(r.error) and "SECRET" not in str(r.error) for r in results)
+
+
+# --- the batch API: evaluate_batch and the aggregator the gate owns ----------------------
+
+
+def test_new_window_aggregator_is_none_without_anything_to_aggregate() -> None:
+    """A suite of plain enforcing checks has no windows: the gate gets None."""
+    suite = _suite({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}})
+    assert suite.new_window_aggregator(WindowConfig()) is None
+    assert suite.evaluate_batch([b'{"x": 1}']).window_input is None
+
+
+def test_aggregator_closes_windows_at_the_exact_record_inside_a_batch() -> None:
+    """A 3-record window over a batch of 7 objects (and 2 non-objects) closes twice, exactly."""
+    suite = _suite(ETH)
+    aggregator = suite.new_window_aggregator(WindowConfig(window_records=3, window_seconds=None))
+    assert aggregator is not None and aggregator.active
+    values = [b'{"eth": "A"}', b"[]", b"{}", b'{"eth": null}', b"x", b'{"eth": "B"}']
+    values += [b'{"eth": "C"}', b"{}", b'{"eth": "D"}']
+    batch = suite.evaluate_batch(values)
+    assert batch.window_input is not None and batch.window_input.objects == 7
+    aggregator.add(batch.window_input)
+    ratios = [(r.observed_value, r.records) for r in aggregator.drain()]
+    assert ratios == [(pytest.approx(1 / 3), 3), (pytest.approx(2 / 3), 3)]
+    aggregator.flush()
+    assert [(r.observed_value, r.records) for r in aggregator.drain()] == [(1.0, 1)]
+
+
+def test_batch_feeds_fallback_and_gx_windows_only_the_columns_they_read() -> None:
+    """The monitoring example: verdicts as in pure Python; GX windows get projected records."""
+    suite = compile_suite("expectations/incident_reports_monitoring.json")
+    pure = compile_suite("expectations/incident_reports_monitoring.json", native=False)
+    values = [
+        b'{"record_id": "R1", "incident_type": "traffic", "age": 30, "other": 1}',
+        b'{"record_id": "R1", "incident_type": "THEFT", "district": "D01", "age": 50}',
+        b'{"incident_type": "TRAFFIC"}',
+        b"not json",
+    ]
+    batch = suite.evaluate_batch(values)
+    assert batch == pure.evaluate_batch(values)
+    assert batch.verdicts == pure.evaluate_many(values, windows=False)
+    assert batch.verdicts[0].failures[0].expectation_id == "traffic_has_district"  # GX's verdict
+    assert batch.decoded == 3
+    assert batch.window_input is not None and batch.window_input.records is not None
+    assert suite.columns == ("record_id", "district", "ethnicity", "age")
+    assert [set(r) for r in batch.window_input.records] == [
+        {"record_id", "age"},
+        {"record_id", "district", "age"},
+        set(),
+    ]
+    aggregator = suite.new_window_aggregator(WindowConfig(window_records=3, window_seconds=None))
+    assert aggregator is not None
+    aggregator.add(batch.window_input)
+    results = {r.expectation_id: r for r in aggregator.drain()}
+    assert results["record_id_unique"].success is False
+    assert results["window_not_empty"].success is True
+
+
+def test_evaluate_batch_gives_the_same_answer_from_many_threads() -> None:
+    """Evaluating is a pure function of the input: threads at once agree with one thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dqgate.demo.generator import generate
+
+    suite = compile_suite("expectations/incident_reports.json")
+    batches = [[r.value for r in generate(800, seed=seed, defect_rate=0.3)] for seed in range(8)]
+    expected = [suite.evaluate_batch(b) for b in batches]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(suite.evaluate_batch, batches * 3))
+    assert found == expected * 3

@@ -1,4 +1,4 @@
-"""``dqgate suites check`` says per suite whether the native decider evaluates it."""
+"""``dqgate suites check`` says per suite how many checks the native decider runs, and which not."""
 
 from __future__ import annotations
 
@@ -19,13 +19,42 @@ else:
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_suites_check_names_the_native_suites(capsys: pytest.CaptureFixture[str]) -> None:
-    """The example suite is native; the monitoring suite (windows) is not, with the reason."""
+def test_suites_check_reports_every_compiled_expectation_as_native(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Both example suites (one with fallback and window expectations): all compiled, native."""
     assert main(["suites", "check", "--json", str(REPO / "expectations")]) == 0
-    suites = {s["suite"]: s for s in json.loads(capsys.readouterr().out)["suites"]}
-    assert suites["incident_reports"]["native"] is True
-    assert suites["incident_reports_monitoring"]["native"] is False
-    assert "window" in suites["incident_reports_monitoring"]["native_why"]
+    out = json.loads(capsys.readouterr().out)
+    suites = {s["suite"]: s for s in out["suites"]}
+    compiled = {
+        name: sum(1 for r in out["expectations"] if r["suite"] == name and r["mode"] == "compiled")
+        for name in suites
+    }
+    assert compiled == {"incident_reports": 14, "incident_reports_monitoring": 1}
+    for name, suite in suites.items():
+        assert suite["native"] is True
+        assert suite["native_checks"] == suite["compiled_checks"] == compiled[name]
+        assert suite["not_native"] == []
+
+
+def test_suites_check_names_each_check_without_native_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A check without a native form is listed with why; the suite's others stay native."""
+    suite = tmp_path / "s.json"
+    cfgs = [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": {"id": "a_exists"}},
+        {
+            "type": "expect_column_values_to_match_regex",
+            "kwargs": {"column": "a", "regex": r"(x)\1"},
+            "meta": {"id": "backref"},
+        },
+    ]
+    suite.write_text(json.dumps({"name": "s", "expectations": cfgs}))
+    assert main(["suites", "check", str(suite)]) == 0
+    out = capsys.readouterr().out
+    assert "native: s: yes (1 of 2 compiled checks run natively)" in out
+    assert "not native: backref (expect_column_values_to_match_regex): " in out
 
 
 def test_suites_check_table_has_a_native_line(

@@ -117,20 +117,41 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
 
 
 def test_inverted_bounds_are_refused(tmp_path: Path) -> None:
-    """min_value > max_value is a configuration error, reported at compile time."""
+    """min_value > max_value is a configuration error, reported at load, naming the place."""
     bad = {
         "type": "expect_column_values_to_be_between",
         "kwargs": {"column": "age", "min_value": 10, "max_value": 1},
     }
-    with pytest.raises(SuiteError, match="swap them"):
-        compile_suite(_write(tmp_path, _suite(bad)))
+    with pytest.raises(SuiteError, match="swap them") as info:
+        load_suite(_write(tmp_path, _suite(NOT_NULL, bad)))
+    assert "expectation #1 (expect_column_values_to_be_between)" in str(info.value)
 
 
 def test_bad_regex_is_refused(tmp_path: Path) -> None:
-    """A regex that does not compile is refused at compile time."""
+    """A regex that does not compile is refused at load."""
     bad = {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "a", "regex": "("}}
     with pytest.raises(SuiteError, match="does not compile"):
-        compile_suite(_write(tmp_path, _suite(bad)))
+        load_suite(_write(tmp_path, _suite(bad)))
+
+
+GX_UUID = "2afa1caa-0b2f-4a57-9a3f-52f1e2f0c6f1"
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ({"id": GX_UUID, "meta": {"id": "age_in_range"}}, "age_in_range"),
+        ({"id": GX_UUID, "meta": {"dqgate": {"id": "age_ok"}}}, "age_ok"),
+        ({"meta": {"id": "plain", "dqgate": {"id": "ours"}}}, "ours"),
+        ({"id": GX_UUID}, GX_UUID),
+        ({"id": GX_UUID, "meta": {"id": ""}}, GX_UUID),
+        ({}, "0"),
+    ],
+)
+def test_human_id_wins_over_gx_generated_id(item: dict[str, Any], expected: str) -> None:
+    """meta.dqgate.id, then meta.id, then GX's generated UUID id, then the index."""
+    loaded = load_suite(_suite({**NOT_NULL, **item}))
+    assert loaded.expectations[0].expectation_id == expected
 
 
 def test_unknown_reason_override_is_refused(tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list every expectation with its mode and policy",
         description=(
             "For every expectation of every suite: its mode (compiled, fallback, window, "
-            "unsupported) and its policy (enforce, observe); per suite, whether the native "
-            "decider (dqgate_native) evaluates it. Exit 0 when all can run, 1 when "
-            "something is unsupported, 2 when a suite cannot be loaded."
+            "unsupported) and its policy (enforce, observe); per suite, how many compiled "
+            "checks the native decider (dqgate_native) runs, and which it does not, with why. "
+            "Exit 0 when all can run, 1 when something is unsupported, 2 when a suite cannot "
+            "be loaded."
         ),
     )
     check.add_argument(
@@ -74,7 +75,14 @@ def run_check(args: argparse.Namespace) -> int:
                     "why": decision.why,
                 }
             )
-        suites.append({"file": str(file), "suite": loaded.name, **_native(loaded, modes)})
+        suites.append(
+            {
+                "file": str(file),
+                "suite": loaded.name,
+                **_native(loaded, modes),
+                "warnings": list(_warnings(loaded)),
+            }
+        )
     if args.json:
         sys.stdout.write(
             orjson.dumps(
@@ -86,8 +94,12 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         _print_table(rows, broken)
         for s in suites:
+            for warning in s["warnings"]:
+                print(f"warning: {s['suite']}: {warning}", file=sys.stderr)
             answer = "yes" if s["native"] else "no"
             print(f"native: {s['suite']}: {answer} ({s['native_why']})")
+            for check in s["not_native"]:
+                print(f"  not native: {check['expectation_id']} ({check['type']}): {check['why']}")
     if broken:
         return EXIT_BROKEN
     unsupported = any(r["mode"] == Mode.UNSUPPORTED.value for r in rows)
@@ -95,18 +107,49 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _native(loaded: Any, modes: list[Any]) -> dict[str, Any]:
-    """Whether the native decider would evaluate this suite, and why (not)."""
-    from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, Mode
+    """How many compiled checks the native decider runs, and which it does not, with why."""
+    from dqgate.suites import DEFAULT_MAX_RECORD_BYTES, CompiledSuite, Mode
     from dqgate.suites.native import build_decider
 
     if Mode.UNSUPPORTED in modes:
-        return {"native": False, "native_why": "the suite has unsupported expectations"}
+        return {
+            "native": False,
+            "native_why": "the suite has unsupported expectations",
+            "native_checks": 0,
+            "compiled_checks": modes.count(Mode.COMPILED),
+            "not_native": [],
+        }
     decider = build_decider(
         [e for e, mode in zip(loaded.expectations, modes, strict=True) if mode is Mode.COMPILED],
+        CompiledSuite.columns_of(loaded.expectations),
         max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
-        needs_records=any(mode in (Mode.FALLBACK, Mode.WINDOW) for mode in modes),
     )
-    return {"native": decider.decide is not None, "native_why": decider.why}
+    native = decider.decider is not None
+    return {
+        "native": native,
+        "native_why": decider.why,
+        "native_checks": decider.native_count,
+        "compiled_checks": len(decider.checks),
+        "not_native": [
+            {"expectation_id": c.expectation_id, "type": c.type, "why": c.why}
+            for c in decider.checks
+            if native and not c.native
+        ],
+    }
+
+
+def _warnings(loaded: Any) -> tuple[str, ...]:
+    """Patterns that can backtrack catastrophically, as the gate logs them at start-up."""
+    from dqgate.suites import classify
+    from dqgate.suites.native import native_available, native_wanted
+    from dqgate.suites.regexes import DEFAULT_REGEX_BUDGET_S, regex_warnings
+
+    return regex_warnings(
+        loaded.expectations,
+        {e.expectation_id: classify(e) for e in loaded.expectations},
+        linear=native_wanted(None) and native_available(),
+        budget_s=DEFAULT_REGEX_BUDGET_S,
+    )
 
 
 def _print_table(rows: list[dict[str, Any]], broken: list[dict[str, str]]) -> None:

@@ -1,18 +1,19 @@
-"""Per-record checks, one builder per GX expectation type, registered by type name.
+"""The Python backend of the per-record checks: one builder per column-map and table type.
 
 A builder receives the GX ``Expectation`` object (pydantic, so defaults and coercions
-are GX's own) and returns a :class:`CheckSpec`: a function ``record -> PASS | FAIL |
-ERROR`` plus the column(s) and fixed messages. Arguments are checked once, here;
-nothing is re-validated per record. Each predicate reproduces GX 1.24's pandas
-semantics under ``dtype=object`` framing, including the inputs on which GX raises
-for the whole batch: those give ERROR for that record only.
+are GX's own; its kwargs already passed the registry's rules) and returns a
+:class:`~dqgate.suites.registry.CheckSpec`: a function ``record -> PASS | FAIL | ERROR |
+SKIP`` plus the column(s) and the fields of its message. Nothing is re-validated per
+record. Each predicate reproduces GX 1.24's pandas semantics under ``dtype=object``
+framing, including the inputs on which GX raises for the whole batch: those give ERROR
+for that record only. The registrations that join these builders to their types are in
+:mod:`dqgate.suites.catalog`; the ``validate_*`` functions are the types' kwargs rules.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -21,8 +22,9 @@ from dateutil.parser import parse as dateutil_parse
 
 from dqgate.errors import SuiteError
 from dqgate.suites.dates import strptime_matcher
+from dqgate.suites.regexes import searcher
+from dqgate.suites.registry import CheckFn, CheckOptions, CheckSpec
 from dqgate.suites.values import MISSING, is_null
-from dqgate.verdict import Column
 
 __all__ = [
     "ERROR",
@@ -30,61 +32,49 @@ __all__ = [
     "PASS",
     "SKIP",
     "CheckFn",
-    "CheckSpec",
-    "build_check",
-    "register_check",
-    "supported_types",
+    "accepted_types",
+    "bounds_text",
+    "build_be_null",
+    "build_between",
+    "build_column_exists",
+    "build_columns_match_set",
+    "build_dateutil",
+    "build_in_set",
+    "build_in_type_list",
+    "build_lengths_between",
+    "build_lengths_equal",
+    "build_match_regex",
+    "build_match_regex_list",
+    "build_not_in_set",
+    "build_not_match_regex",
+    "build_not_match_regex_list",
+    "build_not_null",
+    "build_of_type",
+    "build_strftime",
+    "column_map",
+    "validate_regex",
+    "validate_regex_list",
+    "validate_type_list",
+    "validate_type_name",
+    "validate_value_set",
 ]
 
 PASS: Final = 0
 FAIL: Final = 1
 ERROR: Final = 2
-SKIP: Final = -1
+SKIP: Final = 3
 """The record is outside the expectation's domain (a null, an ignored row, a row condition
 that does not select it): it passes, and it does not count in GX's ``mostly`` denominator."""
 
 Record = Mapping[str, Any]
-CheckFn = Callable[[Record], int]
 Predicate = Callable[[Any], bool]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckSpec:
-    """A compiled check: the function and what to say when it fails or errors."""
-
-    fn: CheckFn
-    column: Column
-    fail_message: str
-    error_message: str = "value could not be evaluated by this expectation"
-
-
-Builder = Callable[[Any], CheckSpec]
-_BUILDERS: dict[str, Builder] = {}
 
 # Types that are never null in a record decoded from JSON: lets the hot path skip is_null().
 _PLAIN: Final = frozenset({str, int, bool, list, dict})
 
 
-def register_check(type_name: str) -> Callable[[Builder], Builder]:
-    def decorate(fn: Builder) -> Builder:
-        _BUILDERS[type_name] = fn
-        return fn
-
-    return decorate
-
-
-def supported_types() -> tuple[str, ...]:
-    """Every expectation type the compiler turns into a per-record check, sorted."""
-    return tuple(sorted(_BUILDERS))
-
-
-def build_check(expectation: Any) -> CheckSpec:
-    """Compile one GX expectation object; raises SuiteError for unusable arguments."""
-    return _BUILDERS[expectation.expectation_type](expectation)
-
-
-def _column_map(column: str, predicate: Predicate) -> CheckFn:
-    """A column-map check: nulls are skipped (pass); an exception is ERROR, as in GX."""
+def column_map(column: str, predicate: Predicate) -> CheckFn:
+    """A column-map check: nulls are skipped; an exception is ERROR, as in GX."""
 
     def check(record: Record) -> int:
         value = record.get(column, MISSING)
@@ -103,11 +93,14 @@ def _as_str(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
+def _always_pass(record: Record) -> int:
+    return PASS
+
+
 # --- nullity ---------------------------------------------------------------------------
 
 
-@register_check("expect_column_values_to_not_be_null")
-def _not_null(e: Any) -> CheckSpec:
+def build_not_null(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
 
     def check(record: Record) -> int:
@@ -116,11 +109,10 @@ def _not_null(e: Any) -> CheckSpec:
             return PASS
         return FAIL if is_null(value) else PASS
 
-    return CheckSpec(fn=check, column=column, fail_message="required value is missing or null")
+    return CheckSpec(fn=check, column=column)
 
 
-@register_check("expect_column_values_to_be_null")
-def _be_null(e: Any) -> CheckSpec:
+def build_be_null(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
 
     def check(record: Record) -> int:
@@ -129,23 +121,22 @@ def _be_null(e: Any) -> CheckSpec:
             return FAIL
         return PASS if is_null(value) else FAIL
 
-    return CheckSpec(fn=check, column=column, fail_message="value must be null but is present")
+    return CheckSpec(fn=check, column=column)
 
 
 # --- sets --------------------------------------------------------------------------------
 
 
-def _frozen_set(e: Any) -> frozenset[Any] | None:
-    values = e.value_set
-    if values is None:
-        return None
+def validate_value_set(e: Any) -> None:
+    """``value_set`` entries must be hashable (scalars)."""
+    if e.value_set is None:
+        return
     try:
-        return frozenset(values)
+        frozenset(e.value_set)
     except TypeError as exc:
         raise SuiteError(
             "value_set contains unhashable entries (lists or objects); "
-            "use scalar values (strings, numbers, booleans)",
-            expectation_type=e.expectation_type,
+            "use scalar values (strings, numbers, booleans)"
         ) from exc
 
 
@@ -159,11 +150,10 @@ def _member(allowed: frozenset[Any]) -> Predicate:
     return predicate
 
 
-@register_check("expect_column_values_to_be_in_set")
-def _in_set(e: Any) -> CheckSpec:
-    allowed = _frozen_set(e)
-    if allowed is None:
-        return CheckSpec(fn=lambda record: PASS, column=e.column, fail_message="")
+def build_in_set(e: Any, options: CheckOptions) -> CheckSpec:
+    if e.value_set is None:
+        return CheckSpec(fn=_always_pass, column=e.column, fields={"allowed": "any"})
+    allowed = frozenset(e.value_set)
     member = _member(allowed)
     column: str = e.column
 
@@ -175,24 +165,14 @@ def _in_set(e: Any) -> CheckSpec:
             return SKIP
         return PASS if member(value) else FAIL
 
-    return CheckSpec(
-        fn=check,
-        column=e.column,
-        fail_message=f"value is not one of the {len(allowed)} allowed values",
-    )
+    return CheckSpec(fn=check, column=column, fields={"allowed": len(allowed)})
 
 
-@register_check("expect_column_values_to_not_be_in_set")
-def _not_in_set(e: Any) -> CheckSpec:
-    forbidden = _frozen_set(e)
-    if forbidden is None:
-        return CheckSpec(fn=lambda record: PASS, column=e.column, fail_message="")
-    member = _member(forbidden)
-    return CheckSpec(
-        fn=_column_map(e.column, lambda value: not member(value)),
-        column=e.column,
-        fail_message="value is one of the forbidden values",
-    )
+def build_not_in_set(e: Any, options: CheckOptions) -> CheckSpec:
+    if e.value_set is None:
+        return CheckSpec(fn=_always_pass, column=e.column)
+    member = _member(frozenset(e.value_set))
+    return CheckSpec(fn=column_map(e.column, lambda value: not member(value)), column=e.column)
 
 
 # --- ranges ------------------------------------------------------------------------------
@@ -223,52 +203,19 @@ def _between_predicate(
     return predicate
 
 
-def _check_bounds(e: Any, min_value: Any, max_value: Any) -> None:
-    if min_value is None and max_value is None:
-        raise SuiteError(
-            "min_value and max_value are both empty; set at least one",
-            expectation_type=e.expectation_type,
-        )
-    if isinstance(min_value, dict) or isinstance(max_value, dict):
-        raise SuiteError(
-            "suite parameters ($PARAMETER bounds) are not supported yet; give literal bounds",
-            expectation_type=e.expectation_type,
-        )
-    try:
-        inverted = min_value is not None and max_value is not None and min_value > max_value
-    except TypeError as exc:
-        raise SuiteError(
-            "min_value and max_value cannot be compared; give bounds of one type",
-            expectation_type=e.expectation_type,
-        ) from exc
-    if inverted:
-        raise SuiteError(
-            f"min_value {min_value!r} is greater than max_value {max_value!r}; swap them",
-            expectation_type=e.expectation_type,
-        )
-
-
-def _bounds_text(e: Any) -> str:
+def bounds_text(e: Any) -> str:
+    """``[low, high)`` of an expectation's bounds, for messages."""
     low = "" if e.min_value is None else ("(" if e.strict_min else "[") + f"{e.min_value}"
     high = "" if e.max_value is None else f"{e.max_value}" + (")" if e.strict_max else "]")
     return f"{low or '(-inf'}, {high or '+inf)'}"
 
 
-@register_check("expect_column_values_to_be_between")
-def _between(e: Any) -> CheckSpec:
-    _check_bounds(e, e.min_value, e.max_value)
+def build_between(e: Any, options: CheckOptions) -> CheckSpec:
     predicate = _between_predicate(e.min_value, e.max_value, bool(e.strict_min), bool(e.strict_max))
-    return CheckSpec(
-        fn=_column_map(e.column, predicate),
-        column=e.column,
-        fail_message=f"value is outside {_bounds_text(e)}",
-        error_message="value cannot be compared with the bounds (e.g. text against numbers)",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
-@register_check("expect_column_value_lengths_to_be_between")
-def _lengths_between(e: Any) -> CheckSpec:
-    _check_bounds(e, e.min_value, e.max_value)
+def build_lengths_between(e: Any, options: CheckOptions) -> CheckSpec:
     low, high = e.min_value, e.max_value
     strict_min, strict_max = bool(e.strict_min), bool(e.strict_max)
 
@@ -278,131 +225,107 @@ def _lengths_between(e: Any) -> CheckSpec:
             return False
         return not (high is not None and (length >= high if strict_max else length > high))
 
-    return CheckSpec(
-        fn=_column_map(e.column, predicate),
-        column=e.column,
-        fail_message=f"length is outside {_bounds_text(e)}",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
-@register_check("expect_column_value_lengths_to_equal")
-def _lengths_equal(e: Any) -> CheckSpec:
+def build_lengths_equal(e: Any, options: CheckOptions) -> CheckSpec:
     expected = e.value
     return CheckSpec(
-        fn=_column_map(e.column, lambda value: len(_as_str(value)) == expected),
-        column=e.column,
-        fail_message=f"length is not {expected:g}",
+        fn=column_map(e.column, lambda value: len(_as_str(value)) == expected), column=e.column
     )
 
 
 # --- patterns ----------------------------------------------------------------------------
 
 
-def _compile_regex(e: Any, pattern: str) -> re.Pattern[str]:
+def _compiled(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise SuiteError(
-            f"regex {pattern!r} does not compile ({exc}); fix the pattern",
-            expectation_type=e.expectation_type,
-        ) from exc
+        raise SuiteError(f"regex {pattern!r} does not compile ({exc}); fix the pattern") from exc
 
 
-def _regex_check(column: str, search: Callable[[str], Any], *, negate: bool) -> CheckFn:
-    """``str(value)`` searched with ``re.search``; nulls skipped. Specialised: the hot path."""
+def validate_regex(e: Any) -> None:
+    """The pattern compiles under Python's ``re`` (GX's engine)."""
+    _compiled(e.regex)
+
+
+def validate_regex_list(e: Any) -> None:
+    """Every pattern compiles; the list is not empty; ``match_on`` is any or all."""
+    for pattern in e.regex_list:
+        _compiled(pattern)
+    if not e.regex_list:
+        raise SuiteError("regex_list is empty; give at least one pattern")
+    if getattr(e, "match_on", "any") not in ("any", "all"):
+        raise SuiteError("match_on must be 'any' or 'all'")
+
+
+def _regex_check(column: str, search: Callable[[str], bool], *, negate: bool) -> CheckFn:
+    """``str(value)`` searched with ``re.search``; nulls skipped. Specialised: the hot path.
+
+    ``search`` raises when the evaluation runs past its time budget: an ERROR, like a
+    ``str()`` that raises.
+    """
     hit, miss = (FAIL, PASS) if negate else (PASS, FAIL)
 
     def check(record: Record) -> int:
         value = record.get(column, MISSING)
-        if type(value) is str:
-            return hit if search(value) is not None else miss
-        if type(value) not in _PLAIN and is_null(value):
+        kind = type(value)
+        if kind is not str and kind not in _PLAIN and is_null(value):
             return SKIP
         try:
-            return hit if search(str(value)) is not None else miss
+            return hit if search(value if kind is str else str(value)) else miss
         except Exception:
             return ERROR
 
     return check
 
 
-@register_check("expect_column_values_to_match_regex")
-def _match_regex(e: Any) -> CheckSpec:
-    search = _compile_regex(e, e.regex).search
-    return CheckSpec(
-        fn=_regex_check(e.column, search, negate=False),
-        column=e.column,
-        fail_message="value does not match the required pattern",
-    )
+def _searcher(pattern: str, options: CheckOptions) -> Callable[[str], bool]:
+    return searcher(pattern, linear=options.linear_regex, budget_s=options.regex_budget_s)
 
 
-@register_check("expect_column_values_to_not_match_regex")
-def _not_match_regex(e: Any) -> CheckSpec:
-    search = _compile_regex(e, e.regex).search
-    return CheckSpec(
-        fn=_regex_check(e.column, search, negate=True),
-        column=e.column,
-        fail_message="value matches a forbidden pattern",
-    )
+def build_match_regex(e: Any, options: CheckOptions) -> CheckSpec:
+    search = _searcher(e.regex, options)
+    return CheckSpec(fn=_regex_check(e.column, search, negate=False), column=e.column)
 
 
-@register_check("expect_column_values_to_match_regex_list")
-def _match_regex_list(e: Any) -> CheckSpec:
-    searches = tuple(_compile_regex(e, p).search for p in e.regex_list)
-    if e.match_on not in ("any", "all"):
-        raise SuiteError("match_on must be 'any' or 'all'", expectation_type=e.expectation_type)
-    if not searches:
-        raise SuiteError(
-            "regex_list is empty; give at least one pattern", expectation_type=e.expectation_type
-        )
+def build_not_match_regex(e: Any, options: CheckOptions) -> CheckSpec:
+    search = _searcher(e.regex, options)
+    return CheckSpec(fn=_regex_check(e.column, search, negate=True), column=e.column)
+
+
+def build_match_regex_list(e: Any, options: CheckOptions) -> CheckSpec:
+    searches = tuple(_searcher(p, options) for p in e.regex_list)
     combine = any if e.match_on == "any" else all
 
     def predicate(value: Any) -> bool:
         text = _as_str(value)
-        return combine(search(text) is not None for search in searches)
+        return combine(search(text) for search in searches)
 
     return CheckSpec(
-        fn=_column_map(e.column, predicate),
-        column=e.column,
-        fail_message=f"value does not match {e.match_on} of the {len(searches)} patterns",
+        fn=column_map(e.column, predicate), column=e.column, fields={"patterns": len(searches)}
     )
 
 
-@register_check("expect_column_values_to_not_match_regex_list")
-def _not_match_regex_list(e: Any) -> CheckSpec:
-    searches = tuple(_compile_regex(e, p).search for p in e.regex_list)
-    if not searches:
-        raise SuiteError(
-            "regex_list is empty; give at least one pattern", expectation_type=e.expectation_type
-        )
+def build_not_match_regex_list(e: Any, options: CheckOptions) -> CheckSpec:
+    searches = tuple(_searcher(p, options) for p in e.regex_list)
 
     def predicate(value: Any) -> bool:
         text = _as_str(value)
-        return not any(search(text) is not None for search in searches)
+        return not any(search(text) for search in searches)
 
-    return CheckSpec(
-        fn=_column_map(e.column, predicate),
-        column=e.column,
-        fail_message="value matches one of the forbidden patterns",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
 # --- dates -------------------------------------------------------------------------------
 
 
-@register_check("expect_column_values_to_match_strftime_format")
-def _strftime(e: Any) -> CheckSpec:
-    fmt: str = e.strftime_format
-    return CheckSpec(
-        fn=_column_map(e.column, strptime_matcher(fmt)),
-        column=e.column,
-        fail_message=f"date does not match the format {fmt}",
-        error_message="value is not a string, so it cannot be parsed as a date",
-    )
+def build_strftime(e: Any, options: CheckOptions) -> CheckSpec:
+    return CheckSpec(fn=column_map(e.column, strptime_matcher(e.strftime_format)), column=e.column)
 
 
-@register_check("expect_column_values_to_be_dateutil_parseable")
-def _dateutil(e: Any) -> CheckSpec:
+def build_dateutil(e: Any, options: CheckOptions) -> CheckSpec:
     def predicate(value: Any) -> bool:
         if type(value) is not str:
             raise TypeError("not a string")
@@ -412,12 +335,7 @@ def _dateutil(e: Any) -> CheckSpec:
             return False
         return True
 
-    return CheckSpec(
-        fn=_column_map(e.column, predicate),
-        column=e.column,
-        fail_message="value is not a parseable date",
-        error_message="value is not a string, so it cannot be parsed as a date",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
 # --- types -------------------------------------------------------------------------------
@@ -435,6 +353,8 @@ _NATIVE_TYPES: Final[dict[str, tuple[type, ...]]] = {
     "list": (list,),
     "dict": (dict,),
 }
+_TYPE_HINT: Final = "use one of int, float, str, bool, list, dict"
+_ANY_OBJECT: Final = ("object", "object_", "O")
 
 
 def _types_for(name: str) -> list[type]:
@@ -451,53 +371,54 @@ def _types_for(name: str) -> list[type]:
     return found
 
 
-def _type_check(e: Any, names: list[str]) -> CheckFn:
+def accepted_types(names: list[str]) -> tuple[type, ...]:
+    """The classes of a type check; raises SuiteError when a name is none GX knows."""
     classes: list[type] = []
     for name in names:
         try:
             classes.extend(_types_for(name))
         except Exception as exc:
             raise SuiteError(
-                f"type {name!r} is not a numpy or Python type ({exc}); "
-                "use one of int, float, str, bool, list, dict",
-                expectation_type=e.expectation_type,
+                f"type {name!r} is not a numpy or Python type ({exc}); {_TYPE_HINT}"
             ) from exc
     if not classes:
-        raise SuiteError(
-            f"no recognised numpy or Python type in {names!r}; "
-            "use one of int, float, str, bool, list, dict",
-            expectation_type=e.expectation_type,
-        )
-    accepted = tuple(classes)
-    return _column_map(e.column, lambda value: isinstance(value, accepted))
+        raise SuiteError(f"no recognised numpy or Python type in {names!r}; {_TYPE_HINT}")
+    return tuple(classes)
 
 
-@register_check("expect_column_values_to_be_of_type")
-def _of_type(e: Any) -> CheckSpec:
-    message = f"value is not of type {e.type_}"
-    if e.type_ in ("object", "object_", "O"):
+def validate_type_name(e: Any) -> None:
+    """``type_`` names a numpy or Python type (or object, which every row passes)."""
+    if e.type_ not in _ANY_OBJECT:
+        accepted_types([e.type_])
+
+
+def validate_type_list(e: Any) -> None:
+    """Every name of ``type_list`` resolves, together, to at least one type."""
+    if e.type_list is not None:
+        accepted_types(list(e.type_list))
+
+
+def _type_check(column: str, accepted: tuple[type, ...]) -> CheckFn:
+    return column_map(column, lambda value: isinstance(value, accepted))
+
+
+def build_of_type(e: Any, options: CheckOptions) -> CheckSpec:
+    if e.type_ in _ANY_OBJECT:
         # GX compares the column dtype (object) and passes every row.
-        return CheckSpec(fn=lambda record: PASS, column=e.column, fail_message=message)
-    return CheckSpec(fn=_type_check(e, [e.type_]), column=e.column, fail_message=message)
+        return CheckSpec(fn=_always_pass, column=e.column)
+    return CheckSpec(fn=_type_check(e.column, accepted_types([e.type_])), column=e.column)
 
 
-@register_check("expect_column_values_to_be_in_type_list")
-def _in_type_list(e: Any) -> CheckSpec:
+def build_in_type_list(e: Any, options: CheckOptions) -> CheckSpec:
     if e.type_list is None:
-        return CheckSpec(fn=lambda record: PASS, column=e.column, fail_message="")
-    names = list(e.type_list)
-    return CheckSpec(
-        fn=_type_check(e, names),
-        column=e.column,
-        fail_message=f"value is not of any type in {names}",
-    )
+        return CheckSpec(fn=_always_pass, column=e.column)
+    return CheckSpec(fn=_type_check(e.column, accepted_types(list(e.type_list))), column=e.column)
 
 
 # --- table level (evaluated on the record's own keys) -------------------------------------
 
 
-@register_check("expect_column_to_exist")
-def _column_exists(e: Any) -> CheckSpec:
+def build_column_exists(e: Any, options: CheckOptions) -> CheckSpec:
     column: str = e.column
     index = e.column_index
 
@@ -509,18 +430,15 @@ def _column_exists(e: Any) -> CheckSpec:
             except IndexError:
                 return FAIL
 
-        message = f"field is not at position {index}"
     else:
 
         def check(record: Record) -> int:
             return PASS if column in record else FAIL
 
-        message = "required field is absent"
-    return CheckSpec(fn=check, column=column, fail_message=message)
+    return CheckSpec(fn=check, column=column)
 
 
-@register_check("expect_table_columns_to_match_set")
-def _columns_match_set(e: Any) -> CheckSpec:
+def build_columns_match_set(e: Any, options: CheckOptions) -> CheckSpec:
     expected = frozenset(e.column_set) if e.column_set is not None else frozenset()
     exact = bool(e.exact_match)
 
@@ -530,5 +448,4 @@ def _columns_match_set(e: Any) -> CheckSpec:
             return PASS if actual == expected else FAIL
         return PASS if expected <= actual else FAIL
 
-    message = "fields differ from the expected set" if exact else "required fields are absent"
-    return CheckSpec(fn=check, column=tuple(sorted(expected)) or None, fail_message=message)
+    return CheckSpec(fn=check, column=tuple(sorted(expected)) or None)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dqgate.errors import SuiteError
-from dqgate.suites.checks import ERROR, SKIP, CheckFn, build_check
+from dqgate.suites.checks import ERROR, SKIP, CheckFn
 from dqgate.suites.conditions import compile_condition, condition_columns
 from dqgate.suites.loader import LoadedExpectation
-from dqgate.suites.modes import policy_of
-from dqgate.suites.reasons import default_reason
+from dqgate.suites.modes import default_reason, policy_of
+from dqgate.suites.registry import CheckOptions, format_message, registration
 from dqgate.verdict import Column, Failure, Policy, Reason
 
 __all__ = ["CompiledExpectation", "columns_of", "compile_expectation", "failures_for", "reads_of"]
@@ -31,6 +31,7 @@ class CompiledExpectation:
     fn: CheckFn
     on_fail: Failure
     on_error: Failure
+    loaded: LoadedExpectation
 
 
 def columns_of(gx: Any) -> Column:
@@ -74,19 +75,29 @@ def failures_for(
     return failure(fail_message, error=False), failure(error_message, error=True)
 
 
-def compile_expectation(suite: str, e: LoadedExpectation, path: str | None) -> CompiledExpectation:
-    """Build the per-record check; SuiteError names file, index and type."""
+def compile_expectation(
+    suite: str, e: LoadedExpectation, path: str | None, options: CheckOptions
+) -> CompiledExpectation:
+    """Build the per-record check of a registered type; SuiteError names file, index and type."""
     gx = e.gx
+    entry = registration(e.type)
+    if entry is None or entry.check is None:
+        raise SuiteError(
+            "no per-record check is registered for this type", path=path, index=e.index,
+            expectation_type=e.type,
+        )  # fmt: skip
     condition = getattr(gx, "row_condition", None)
     try:
-        spec = build_check(gx)
+        spec = entry.check(gx, options)
         fn = _with_condition(condition, spec.fn)
+        fail_message = format_message(entry.message, gx, spec.fields)
+        error_message = format_message(entry.error_message, gx, spec.fields)
     except SuiteError as exc:
         raise type(exc)(
             str(exc).split(": ", 1)[-1], path=path, index=e.index, expectation_type=e.type
         ) from exc
     policy, mostly = policy_of(gx)
-    on_fail, on_error = failures_for(suite, e, spec.column, spec.fail_message, spec.error_message)
+    on_fail, on_error = failures_for(suite, e, spec.column, fail_message, error_message)
     return CompiledExpectation(
         expectation_id=e.expectation_id,
         type=e.type,
@@ -98,6 +109,7 @@ def compile_expectation(suite: str, e: LoadedExpectation, path: str | None) -> C
         fn=fn,
         on_fail=on_fail,
         on_error=on_error,
+        loaded=e,
     )
 
 

@@ -3,8 +3,13 @@
 ``ExpectationSuite(**d)`` logs and silently skips an expectation whose type is unknown or
 whose severity is invalid; a gate must not run with fewer checks than its suite lists.
 So each expectation is first checked on its own (keys, type, severity, kwargs) and the
-loaded count is compared with the file's. Every error names the file, the expectation
-(index and type) and what to change.
+loaded count is compared with the file's; then the registry's kwargs rules
+(:func:`dqgate.suites.registry.validate_kwargs`) run on what GX loaded. Every error names
+the file, the expectation (index and type) and what to change.
+
+An expectation's id (verdicts, headers, metric labels) is the first of ``meta.dqgate.id``,
+``meta.id`` (ids people chose), GX's ``id`` (a UUID that GX's Python API generates for
+every saved expectation) and its index in the suite.
 
 This module and its siblings are the only ones that import great_expectations.
 """
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dqgate.errors import SuiteError
+from dqgate.suites.registry import validate_kwargs
 
 __all__ = ["LoadedExpectation", "LoadedSuite", "load_suite"]
 
@@ -119,6 +125,11 @@ def load_suite(
         for i, (item, exp) in enumerate(zip(expectations, gx_suite.expectations, strict=True))
     )
     _check_unique_ids(loaded, where)
+    for e in loaded:
+        try:
+            validate_kwargs(e.gx)
+        except SuiteError as exc:
+            raise SuiteError(str(exc), path=where, index=e.index, expectation_type=e.type) from exc
     return LoadedSuite(
         name=str(raw["name"]), path=where, hash=digest, raw=raw, expectations=loaded, gx=gx_suite
     )
@@ -305,11 +316,16 @@ def _short(exc: Exception) -> str:
 
 
 def _expectation_id(item: Mapping[str, Any], index: int) -> str:
+    """A human id (``meta.dqgate.id``, ``meta.id``) first, then GX's generated ``id``."""
+    meta = item.get("meta")
+    if isinstance(meta, Mapping):
+        ours = meta.get("dqgate")
+        if isinstance(ours, Mapping) and ours.get("id"):
+            return str(ours["id"])
+        if meta.get("id"):
+            return str(meta["id"])
     if item.get("id"):
         return str(item["id"])
-    meta = item.get("meta")
-    if isinstance(meta, Mapping) and meta.get("id"):
-        return str(meta["id"])
     return str(index)
 
 

@@ -1,4 +1,7 @@
-"""Column-pair, multicolumn, table column-count and JSON checks (GX 1.24, pandas, dtype=object).
+"""Python backend of the column-pair, multicolumn, table column-count and JSON checks.
+
+GX 1.24's pandas semantics under ``dtype=object`` framing (registered in
+:mod:`dqgate.suites.catalog`; the ``validate_*`` functions are the types' kwargs rules).
 
 Pair and multicolumn expectations first drop rows by ``ignore_row_if`` (``dropna`` with
 ``how="all"``/``"any"``), then evaluate pandas' object-dtype operators, which treat a null
@@ -19,15 +22,33 @@ import jsonschema
 import pandas as pd
 
 from dqgate.errors import SuiteError
-from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn, CheckSpec, register_check
-from dqgate.suites.checks import _column_map as column_map
+from dqgate.suites.checks import ERROR, FAIL, PASS, SKIP, CheckFn, column_map
+from dqgate.suites.regexes import searcher
+from dqgate.suites.registry import CheckOptions, CheckSpec
 from dqgate.suites.values import MISSING, is_null
 
-__all__: list[str] = []
+__all__ = [
+    "MULTI_IGNORE",
+    "PAIR_IGNORE",
+    "build_count_between",
+    "build_count_equal",
+    "build_json_parseable",
+    "build_json_schema",
+    "build_multi_equal",
+    "build_multi_sum",
+    "build_pair_equal",
+    "build_pair_greater",
+    "build_pair_in_set",
+    "build_unique_within",
+    "validate_column_list",
+    "validate_json_schema",
+    "validate_pair",
+    "validate_pairs_set",
+]
 
 Record = Mapping[str, Any]
-_PAIR_IGNORE: Final = ("both_values_are_missing", "either_value_is_missing", "neither")
-_MULTI_IGNORE: Final = ("all_values_are_missing", "any_value_is_missing", "never")
+PAIR_IGNORE: Final = ("both_values_are_missing", "either_value_is_missing", "neither")
+MULTI_IGNORE: Final = ("all_values_are_missing", "any_value_is_missing", "never")
 
 
 class _NaN:
@@ -52,10 +73,21 @@ def _check_ignore(e: Any, allowed: tuple[str, ...]) -> str:
     mode = str(e.ignore_row_if)
     if mode not in allowed:
         raise SuiteError(
-            f"ignore_row_if {mode!r} is not valid here; use one of {', '.join(allowed)}",
-            expectation_type=e.expectation_type,
+            f"ignore_row_if {mode!r} is not valid here; use one of {', '.join(allowed)}"
         )
     return mode
+
+
+def validate_pair(e: Any) -> None:
+    """``ignore_row_if`` is one of the pair modes."""
+    _check_ignore(e, PAIR_IGNORE)
+
+
+def validate_column_list(e: Any) -> None:
+    """At least two columns; ``ignore_row_if`` is one of the multicolumn modes."""
+    if len(tuple(e.column_list)) < 2:
+        raise SuiteError("column_list needs at least two columns")
+    _check_ignore(e, MULTI_IGNORE)
 
 
 def _rowwise(
@@ -74,24 +106,20 @@ def _rowwise(
 
 
 def _pair(e: Any) -> tuple[tuple[str, ...], str]:
-    return (e.column_A, e.column_B), _check_ignore(e, _PAIR_IGNORE)
+    return (e.column_A, e.column_B), str(e.ignore_row_if)
 
 
-@register_check("expect_column_pair_values_to_be_equal")
-def _pair_equal(e: Any) -> CheckSpec:
+def build_pair_equal(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
 
     def condition(values: list[Any]) -> bool:
         a, b = values
         return not (is_null(a) or is_null(b)) and bool(a == b)
 
-    return CheckSpec(
-        fn=_rowwise(columns, mode, condition), column=columns, fail_message="the two fields differ"
-    )
+    return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
-@register_check("expect_column_pair_values_a_to_be_greater_than_b")
-def _pair_greater(e: Any) -> CheckSpec:
+def build_pair_greater(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
     or_equal = bool(e.or_equal)
 
@@ -104,8 +132,7 @@ def _pair_greater(e: Any) -> CheckSpec:
     return CheckSpec(
         fn=_rowwise(columns, mode, condition),
         column=columns,
-        fail_message="A is not greater than B" + (" or equal" if or_equal else ""),
-        error_message="the two fields cannot be compared (e.g. text and numbers)",
+        fields={"or_equal_text": " or equal" if or_equal else ""},
     )
 
 
@@ -118,40 +145,36 @@ def _pair_cell(value: Any) -> Any:
     return None if pd.isnull(value) else value
 
 
-@register_check("expect_column_pair_values_to_be_in_set")
-def _pair_in_set(e: Any) -> CheckSpec:
+def validate_pairs_set(e: Any) -> None:
+    """``value_pairs_set`` is a list of [a, b] pairs of scalars; ``ignore_row_if`` is valid."""
+    _check_ignore(e, PAIR_IGNORE)
+    if e.value_pairs_set is None:
+        return
+    try:
+        frozenset((x, y) for x, y in e.value_pairs_set)  # hashable pairs of two
+    except (TypeError, ValueError) as exc:
+        raise SuiteError("value_pairs_set must be a list of [a, b] pairs of scalars") from exc
+
+
+def build_pair_in_set(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _pair(e)
     if e.value_pairs_set is None:
-        return CheckSpec(fn=lambda record: PASS, column=columns, fail_message="")
-    try:
-        allowed = {(x, y) for x, y in e.value_pairs_set}
-    except (TypeError, ValueError) as exc:
-        raise SuiteError(
-            "value_pairs_set must be a list of [a, b] pairs of scalars",
-            expectation_type=e.expectation_type,
-        ) from exc
+        return CheckSpec(fn=lambda record: PASS, column=columns, fields={"allowed": "any"})
+    allowed = {(x, y) for x, y in e.value_pairs_set}
 
     def condition(values: list[Any]) -> bool:
         return (_pair_cell(values[0]), _pair_cell(values[1])) in allowed
 
     return CheckSpec(
-        fn=_rowwise(columns, mode, condition),
-        column=columns,
-        fail_message=f"the pair is not one of the {len(allowed)} allowed pairs",
+        fn=_rowwise(columns, mode, condition), column=columns, fields={"allowed": len(allowed)}
     )
 
 
 def _column_list(e: Any) -> tuple[tuple[str, ...], str]:
-    columns = tuple(e.column_list)
-    if len(columns) < 2:
-        raise SuiteError(
-            "column_list needs at least two columns", expectation_type=e.expectation_type
-        )
-    return columns, _check_ignore(e, _MULTI_IGNORE)
+    return tuple(e.column_list), str(e.ignore_row_if)
 
 
-@register_check("expect_multicolumn_sum_to_equal")
-def _multi_sum(e: Any) -> CheckSpec:
+def build_multi_sum(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
     total = e.sum_total
 
@@ -161,16 +184,10 @@ def _multi_sum(e: Any) -> CheckSpec:
         result = reduce(add, values)
         return not is_null(result) and bool(result == total)
 
-    return CheckSpec(
-        fn=_rowwise(columns, mode, condition),
-        column=columns,
-        fail_message=f"the fields do not sum to {total:g}",
-        error_message="the fields cannot be added (e.g. text and numbers)",
-    )
+    return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
-@register_check("expect_multicolumn_values_to_be_equal")
-def _multi_equal(e: Any) -> CheckSpec:
+def build_multi_equal(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
 
     def condition(values: list[Any]) -> bool:
@@ -184,11 +201,7 @@ def _multi_equal(e: Any) -> CheckSpec:
                 return False
         return True
 
-    return CheckSpec(
-        fn=_rowwise(columns, mode, condition),
-        column=columns,
-        fail_message="the fields are not all equal",
-    )
+    return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
 def _hash_key(value: Any) -> Any:
@@ -197,37 +210,25 @@ def _hash_key(value: Any) -> Any:
     return value
 
 
-@register_check("expect_select_column_values_to_be_unique_within_record")
-def _unique_within(e: Any) -> CheckSpec:
+def build_unique_within(e: Any, options: CheckOptions) -> CheckSpec:
     columns, mode = _column_list(e)
     count = len(columns)
 
     def condition(values: list[Any]) -> bool:
         return len({_hash_key(v) for v in values}) >= count
 
-    return CheckSpec(
-        fn=_rowwise(columns, mode, condition),
-        column=columns,
-        fail_message="some of the fields repeat a value",
-        error_message="a field holds a list or object, which cannot be compared",
-    )
+    return CheckSpec(fn=_rowwise(columns, mode, condition), column=columns)
 
 
 # --- table column count (the record's own keys) -----------------------------------------
 
 
-@register_check("expect_table_column_count_to_equal")
-def _count_equal(e: Any) -> CheckSpec:
+def build_count_equal(e: Any, options: CheckOptions) -> CheckSpec:
     expected = e.value
-    return CheckSpec(
-        fn=lambda record: PASS if len(record) == expected else FAIL,
-        column=None,
-        fail_message=f"the record does not have {expected} fields",
-    )
+    return CheckSpec(fn=lambda record: PASS if len(record) == expected else FAIL, column=None)
 
 
-@register_check("expect_table_column_count_to_be_between")
-def _count_between(e: Any) -> CheckSpec:
+def build_count_between(e: Any, options: CheckOptions) -> CheckSpec:
     low, high = e.min_value, e.max_value
 
     def check(record: Record) -> int:
@@ -236,16 +237,13 @@ def _count_between(e: Any) -> CheckSpec:
             return FAIL
         return FAIL if high is not None and n > high else PASS
 
-    return CheckSpec(
-        fn=check, column=None, fail_message=f"the number of fields is outside [{low}, {high}]"
-    )
+    return CheckSpec(fn=check, column=None)
 
 
 # --- JSON in a string field -------------------------------------------------------------
 
 
-@register_check("expect_column_values_to_be_json_parseable")
-def _json_parseable(e: Any) -> CheckSpec:
+def build_json_parseable(e: Any, options: CheckOptions) -> CheckSpec:
     def predicate(value: Any) -> bool:
         try:
             json.loads(value)
@@ -253,33 +251,42 @@ def _json_parseable(e: Any) -> CheckSpec:
             return False
         return True
 
-    return CheckSpec(
-        fn=column_map(e.column, predicate),
-        column=e.column,
-        fail_message="value is not a JSON document",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)
 
 
-@register_check("expect_column_values_to_match_json_schema")
-def _json_schema(e: Any) -> CheckSpec:
+def validate_json_schema(e: Any) -> None:
+    """``json_schema`` is a valid JSON Schema (of the draft it names)."""
     schema = e.json_schema
     try:
-        validator_class = jsonschema.validators.validator_for(schema)
-        validator_class.check_schema(schema)
+        jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise SuiteError(
-            f"json_schema is not a valid JSON Schema: {exc.message}",
-            expectation_type=e.expectation_type,
-        ) from exc
-    validator = validator_class(schema)
+        raise SuiteError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
+
+
+def _budgeted_patterns(validator_class: Any, options: CheckOptions) -> Any:
+    """The validator class with its ``pattern`` keyword searched in bounded time."""
+    searchers: dict[str, Callable[[str], bool]] = {}
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
+        if not validator.is_type(instance, "string"):
+            return
+        search = searchers.get(patrn)
+        if search is None:
+            search = searchers[patrn] = searcher(
+                patrn, linear=options.linear_regex, budget_s=options.regex_budget_s
+            )
+        if not search(instance):  # raises past the budget: the value's verdict is an error
+            yield jsonschema.ValidationError(f"does not match {patrn!r}")
+
+    return jsonschema.validators.extend(validator_class, {"pattern": pattern})
+
+
+def build_json_schema(e: Any, options: CheckOptions) -> CheckSpec:
+    schema = e.json_schema
+    validator = _budgeted_patterns(jsonschema.validators.validator_for(schema), options)(schema)
 
     def predicate(value: Any) -> bool:
         document = json.loads(value)  # decode errors and non-str raise: GX errors too
         return bool(validator.is_valid(document))
 
-    return CheckSpec(
-        fn=column_map(e.column, predicate),
-        column=e.column,
-        fail_message="value does not match the JSON schema",
-        error_message="value is not a JSON string, so it cannot be checked",
-    )
+    return CheckSpec(fn=column_map(e.column, predicate), column=e.column)

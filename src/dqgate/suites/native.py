@@ -1,72 +1,92 @@
 """The optional native accelerator: a Rust decider that agrees with the Python checks or abstains.
 
-The extension ``dqgate_native`` (the crate in ``native/``) is built once per suite from a
-spec of the suite's compiled checks. For one record's raw bytes it returns which checks
-fail and which skip the record, or ``None`` when it is not *certain* that the Python checks
-in :mod:`dqgate.suites.checks` give exactly that: the record is then evaluated by Python as
-before. The Python checks stay the reference and the fallback; the decider only answers on
-a strict subset (plain JSON objects, ASCII text for regexes, canonical dates, i64 integers).
+The extension ``dqgate_native`` (the crate in ``native/``) is built once per suite from the
+native specs of its compiled checks (each type's native backend, see
+:mod:`dqgate.suites.native_specs`) and the suite's columns. For a batch of raw values it
+returns, per record, one code per check (pass, fail, error, skip, or *undecided* when it is
+not certain of the Python check's result), per column how many records lack a value, and
+the spans of the values that Python still has to read. A check without a native form is
+always undecided: it runs in Python on the values it reads, the others natively. A record
+the decider cannot parse exactly as Python would (invalid UTF-8, anything but strict JSON
+objects, duplicate keys that matter, integers beyond 64 bits, ...) is abstained as a whole
+and evaluated by Python as before. Verdicts are built from the same prebuilt failures, so
+they are identical by construction; the parity tests compare both paths record by record.
 
-A suite uses it only when every compiled check has a native form (see :func:`spec_of`) and
-nothing needs the decoded record (no GX fallback, no window expectations). It is off when
-the extension is not installed (one debug log line) or when ``DQGATE_NATIVE=0``.
+It is off when the extension is not installed (one debug log line) or when
+``DQGATE_NATIVE=0``.
 """
 
 from __future__ import annotations
 
-import _strptime  # CPython's strptime: the format regex the Python path relies on
 import importlib
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-# The Python path's own helpers, so the decider takes exactly the formats it decides by shape.
-from dqgate.suites.dates import _DIRECTIVE, _FAST_DIRECTIVES, _canonical
 from dqgate.suites.loader import LoadedExpectation
+from dqgate.suites.native_specs import condition
+from dqgate.suites.registry import NativeSpec, NoNativeForm, registration
 
 __all__ = [
+    "ABSTAINED",
+    "DECIDED",
     "ENV_VAR",
-    "SKIP_SHIFT",
-    "Decide",
+    "PARTLY",
+    "UNDECIDED",
+    "NativeCheck",
     "NativeDecider",
     "build_decider",
+    "native_available",
     "native_enabled",
-    "rust_regex",
-    "spec_of",
+    "native_spec",
+    "native_wanted",
 ]
 
 log = logging.getLogger(__name__)
 
 ENV_VAR: Final = "DQGATE_NATIVE"
-SKIP_SHIFT: Final = 64
-"""A decision is ``fail_bits | skip_bits << SKIP_SHIFT``, bit i for the suite's i-th check."""
+DECIDED: Final = 0
+PARTLY: Final = 1
+ABSTAINED: Final = 2
+"""Row states: every check decided; some undecided (Python runs those); the record abstained."""
+UNDECIDED: Final = 4
+"""A check's code when the decider is not certain of the Python check's result."""
 _OFF: Final = frozenset({"0", "false", "no", "off"})
-_P: Final = "expect_column_values_to_"
-_DATE_NAMES: Final = (
-    ("Y", "m", "d"),
-    ("Y", "m", "d", "H"),
-    ("Y", "m", "d", "H", "M"),
-    ("Y", "m", "d", "H", "M", "S"),
-)
-
-Spec = tuple[str, str, object]
 
 
 class Decide(Protocol):
-    """``decide(raw)``: the decision for one record's bytes, or None (undecided)."""
+    """``decide(raw)``: the row of one record (state, then one code per check)."""
 
-    def __call__(self, raw: bytes, /) -> int | None: ...
+    def __call__(self, raw: bytes, /) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NativeCheck:
+    """Whether one compiled check runs natively, and why (not)."""
+
+    expectation_id: str
+    type: str
+    native: bool
+    why: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NativeDecider:
-    """Whether a suite uses the native decider, why (not), and the decide function."""
+    """The native decider of a suite (None when it runs in Python), and what it decides."""
 
-    decide: Decide | None
+    decider: Any | None
+    """A ``dqgate_native.Decider``, or None."""
     why: str
+    checks: tuple[NativeCheck, ...]
+    columns: tuple[str, ...]
+    """The decider's columns: the suite's columns first, in order."""
+
+    @property
+    def native_count(self) -> int:
+        """How many compiled checks the decider runs (0 when it is off)."""
+        return sum(c.native for c in self.checks) if self.decider is not None else 0
 
 
 _module: Any = None
@@ -76,6 +96,16 @@ _missing_logged = False
 def native_enabled() -> bool:
     """False when ``DQGATE_NATIVE`` is 0 (or false/no/off)."""
     return os.environ.get(ENV_VAR, "1").strip().lower() not in _OFF
+
+
+def native_wanted(enabled: bool | None) -> bool:
+    """Whether a suite compiled with ``native=enabled`` wants the native code."""
+    return enabled is True or (enabled is None and native_enabled())
+
+
+def native_available() -> bool:
+    """True when the extension ``dqgate_native`` is installed."""
+    return _native_module() is not None
 
 
 def _native_module() -> Any | None:
@@ -93,207 +123,110 @@ def _native_module() -> Any | None:
     return _module
 
 
-# --- regexes: Python's own parse tree, re-emitted for Rust's byte regexes ------------------
-
-
-class _Unsupported(Exception):
-    """A pattern construct the native side does not take."""
-
-
-_C: Any = importlib.import_module("re._constants")
-_PARSER: Any = importlib.import_module("re._parser")
-_CATEGORIES: Final = {
-    _C.CATEGORY_DIGIT: r"\d",
-    _C.CATEGORY_NOT_DIGIT: r"\D",
-    _C.CATEGORY_SPACE: r"\s",
-    _C.CATEGORY_NOT_SPACE: r"\S",
-    _C.CATEGORY_WORD: r"\w",
-    _C.CATEGORY_NOT_WORD: r"\W",
-}
-_ANCHORS: Final = {
-    _C.AT_BEGINNING: "^",
-    _C.AT_BEGINNING_STRING: r"\A",
-    _C.AT_END: "$",  # the decider only matches text without a newline
-    _C.AT_END_STRING: r"\z",
-    _C.AT_BOUNDARY: r"\b",  # ASCII text only: Python's word characters are Rust's
-    _C.AT_NON_BOUNDARY: r"\B",
-}
-
-
-def _byte(code: int) -> str:
-    if code > 0x7F:
-        raise _Unsupported("non-ASCII literal")
-    return f"\\x{code:02X}"
-
-
-def _klass(items: Sequence[tuple[Any, Any]]) -> str:
-    negate = False
-    parts: list[str] = []
-    for op, av in items:
-        if op == _C.NEGATE:
-            negate = True
-        elif op == _C.LITERAL:
-            if av <= 0x7F:  # a non-ASCII member never meets the decider's ASCII text
-                parts.append(_byte(av))
-        elif op == _C.RANGE:
-            low, high = av
-            if low <= 0x7F:
-                parts.append(f"{_byte(low)}-{_byte(min(high, 0x7F))}")
-        elif op == _C.CATEGORY and av in _CATEGORIES:
-            parts.append(_CATEGORIES[av])
-        else:
-            raise _Unsupported(f"class item {op}")
-    if not parts:
-        raise _Unsupported("class without ASCII members")
-    return "[" + ("^" if negate else "") + "".join(parts) + "]"
-
-
-def _emit(pattern: Any) -> str:
-    out: list[str] = []
-    for op, av in pattern:
-        if op == _C.LITERAL:
-            out.append(_byte(av))
-        elif op == _C.NOT_LITERAL:
-            out.append(f"[^{_byte(av)}]")
-        elif op == _C.ANY:
-            out.append(".")
-        elif op == _C.IN:
-            out.append(_klass(av))
-        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT):  # laziness does not change whether it matches
-            low, high, sub = av
-            count = f"{{{low},}}" if high == _C.MAXREPEAT else f"{{{low},{high}}}"
-            out.append(f"(?:{_emit(sub)}){count}")
-        elif op == _C.SUBPATTERN:
-            _group, add_flags, del_flags, sub = av
-            if add_flags or del_flags:
-                raise _Unsupported("inline flags")
-            out.append(f"(?:{_emit(sub)})")
-        elif op == _C.BRANCH:
-            out.append("(?:" + "|".join(_emit(alt) for alt in av[1]) + ")")
-        elif op == _C.AT and av in _ANCHORS:
-            out.append(_ANCHORS[av])
-        else:
-            raise _Unsupported(f"regex construct {op}")
-    return "".join(out)
-
-
-def rust_regex(pattern: str) -> str | None:
-    """The Rust byte-regex equal to ``re.search(pattern)`` on printable ASCII text, or None."""
+def native_spec(e: LoadedExpectation) -> tuple[NativeSpec | None, Any, str]:
+    """(spec, encoded row condition, why) of one compiled expectation; spec None: no form."""
+    entry = registration(e.type)
+    if entry is None or entry.native is None:
+        return None, None, entry.no_native if entry is not None else "not a registered type"
     try:
-        parsed = _PARSER.parse(pattern)
-        if parsed.state.flags & ~(_C.SRE_FLAG_UNICODE | _C.SRE_FLAG_ASCII):
-            return None
-        return _emit(parsed)
-    except (_Unsupported, re.error, RecursionError, AttributeError, TypeError, ValueError):
+        spec = entry.native(e.gx)
+        raw_condition = getattr(e.gx, "row_condition", None)
+        encoded = condition(raw_condition) if raw_condition is not None else None
+    except NoNativeForm as exc:
+        return None, None, str(exc)
+    except (AttributeError, TypeError, ValueError) as exc:  # an odd configuration
+        return None, None, f"no native form for this configuration ({type(exc).__name__})"
+    return spec, encoded, "native"
+
+
+def _index_condition(cond: Any, index: dict[str, int]) -> Any:
+    kind = cond[0]
+    if kind in ("and", "or"):
+        return (kind, [_index_condition(c, index) for c in cond[1]])
+    return (kind, index[cond[1]], *cond[2:])
+
+
+def _columns_of(cond: Any) -> list[str]:
+    if cond is None:
+        return []
+    if cond[0] in ("and", "or"):
+        return [c for part in cond[1] for c in _columns_of(part)]
+    return [cond[1]]
+
+
+def _regex_problem(module: Any, spec: NativeSpec) -> str | None:
+    if spec[0] != "regex":
         return None
-
-
-# --- strftime: only formats whose Python check decides by the canonical shape --------------
-
-
-def _strftime_supported(fmt: str) -> bool:
-    """True when :func:`dqgate.suites.dates.strptime_matcher` uses ``_canonical`` for ``fmt``."""
-    if not fmt.isascii():
-        return False
-    directives = set(_DIRECTIVE.findall(fmt))
-    if not directives <= _FAST_DIRECTIVES or not {"Y", "m", "d"} <= directives:
-        return False
-    try:
-        _strptime._TimeRE_cache.compile(fmt)
-    except (AttributeError, KeyError, IndexError, re.error):
-        return False
-    names = tuple(n for n in ("Y", "m", "d", "H", "M", "S") if n in directives)
-    return names in _DATE_NAMES and _canonical(fmt) is not None
-
-
-# --- the spec of one compiled expectation ---------------------------------------------------
-
-
-def _bound(value: Any) -> float | None:
-    if value is None:
-        return None
-    if type(value) is float and value == value:
-        return value
-    if type(value) is int and -(2**53) <= value <= 2**53:
-        return float(value)
-    raise _Unsupported("bound")
-
-
-def _spec(e: LoadedExpectation) -> Spec:
-    gx = e.gx
-    if getattr(gx, "row_condition", None) is not None:
-        raise _Unsupported("row condition")
-    column = getattr(gx, "column", None)
-    if type(column) is not str:
-        raise _Unsupported("column")
-    kind = e.type
-    if kind == f"{_P}not_be_null":
-        return ("not_null", column, None)
-    if kind == f"{_P}be_null":
-        return ("be_null", column, None)
-    if kind in (f"{_P}match_regex", f"{_P}not_match_regex"):
-        translated = rust_regex(gx.regex) if type(gx.regex) is str else None
-        if translated is None:
-            raise _Unsupported("regex")
-        return ("regex", column, (translated, kind == f"{_P}not_match_regex"))
-    if kind == f"{_P}match_strftime_format":
-        fmt = gx.strftime_format
-        if type(fmt) is not str or not _strftime_supported(fmt):
-            raise _Unsupported("strftime format")
-        return ("strftime", column, fmt)
-    if kind == f"{_P}be_between":
-        bounds = (_bound(gx.min_value), _bound(gx.max_value))
-        return ("between", column, (*bounds, bool(gx.strict_min), bool(gx.strict_max)))
-    if kind == f"{_P}be_in_set":
-        if gx.value_set is None:
-            return ("in_set", column, None)
-        members = [v for v in gx.value_set if v is not None]
-        if not all(type(v) is str for v in members):
-            raise _Unsupported("non-string set member")
-        return ("in_set", column, members)
-    raise _Unsupported(kind)
-
-
-def spec_of(e: LoadedExpectation) -> Spec | None:
-    """The native spec of one compiled expectation, or None when it has no native form."""
-    try:
-        return _spec(e)
-    except (_Unsupported, AttributeError, TypeError):
-        return None
+    patterns: Any = spec[2]
+    for source, _ascii_only, _newline in patterns[0]:
+        problem = module.regex_error(source)
+        if problem is not None:
+            return (
+                f"the pattern is too large for the linear-time engine ({problem.splitlines()[-1]})"
+            )
+    return None
 
 
 def build_decider(
     compiled: Sequence[LoadedExpectation],
+    columns: Sequence[str],
     *,
     max_record_bytes: int,
-    needs_records: bool,
     enabled: bool | None = None,
 ) -> NativeDecider:
-    """The native decider of a suite's compiled expectations (in check order), if it can be used.
+    """The native decider of a suite's compiled expectations (in check order), if any runs.
 
-    ``needs_records``: the suite has GX fallback or window expectations, which read decoded
-    records. ``enabled``: None follows ``DQGATE_NATIVE``.
+    ``columns``: every column the suite reads (presence is counted for each).
+    ``enabled``: None follows ``DQGATE_NATIVE``.
     """
+    names = list(dict.fromkeys(columns))
+
+    def off(why: str, checks: tuple[NativeCheck, ...] = ()) -> NativeDecider:
+        listed = checks or tuple(
+            NativeCheck(expectation_id=e.expectation_id, type=e.type, native=False, why=why)
+            for e in compiled
+        )
+        return NativeDecider(decider=None, why=why, checks=listed, columns=tuple(names))
+
     if enabled is False:
-        return NativeDecider(decide=None, why="turned off by the caller")
-    if enabled is None and not native_enabled():
-        return NativeDecider(decide=None, why=f"turned off by {ENV_VAR}=0")
-    if needs_records:
-        return NativeDecider(decide=None, why="fallback or window expectations need records")
-    if not compiled:
-        return NativeDecider(decide=None, why="no compiled expectations")
+        return off("turned off by the caller")
+    if not native_wanted(enabled):
+        return off(f"turned off by {ENV_VAR}=0")
     module = _native_module()
     if module is None:
-        return NativeDecider(decide=None, why="dqgate_native is not installed")
-    specs: list[Spec] = []
+        return off("dqgate_native is not installed")
+    specs: list[tuple[str, list[int], object, Any]] = []
+    checks: list[NativeCheck] = []
     for e in compiled:
-        spec = spec_of(e)
+        spec, cond, why = native_spec(e)
+        if spec is not None:
+            why = _regex_problem(module, spec) or why
+            if why != "native":
+                spec = None
         if spec is None:
-            return NativeDecider(decide=None, why=f"no native form for {e.expectation_id}")
-        specs.append(spec)
+            specs.append(("python", [], None, None))
+            checks.append(
+                NativeCheck(expectation_id=e.expectation_id, type=e.type, native=False, why=why)
+            )
+            continue
+        kind, spec_columns, params = spec
+        for name in (*spec_columns, *_columns_of(cond)):
+            if name not in names:
+                names.append(name)
+        index = {name: i for i, name in enumerate(names)}
+        indexed = _index_condition(cond, index) if cond is not None else None
+        specs.append((kind, [index[c] for c in spec_columns], params, indexed))
+        checks.append(
+            NativeCheck(expectation_id=e.expectation_id, type=e.type, native=True, why="native")
+        )
+    listed = tuple(checks)
+    count = sum(c.native for c in listed)
+    if not count:
+        return off("no compiled check has a native form", listed)
     try:
-        decider = module.Decider(max_record_bytes, specs)
+        decider = module.Decider(max_record_bytes, names, specs)
     except (ValueError, TypeError, OverflowError) as exc:
         log.debug("native decider not built: %s", exc)
-        return NativeDecider(decide=None, why=f"native decider refused the suite: {exc}")
-    return NativeDecider(decide=decider.decide, why="every compiled check has a native form")
+        return off(f"native decider refused the suite: {exc}")
+    why = f"{count} of {len(listed)} compiled checks run natively"
+    return NativeDecider(decider=decider, why=why, checks=listed, columns=tuple(names))

@@ -1,12 +1,15 @@
 """Tumbling windows: aggregate expectations and ``mostly`` ratios over many records.
 
-A window closes after ``window_records`` records or ``window_seconds`` seconds, whichever
-comes first. At close, GX's engine evaluates the window expectations (means, row counts,
-uniqueness, distinct values, ...) on the window's records, and every compiled expectation
-with ``mostly`` < 1 gets its ratio with GX's denominators: non-null rows for column maps,
-all rows for ``(not_)be_null``, the rows left after ``ignore_row_if`` for pairs and
-multicolumn (the checks' SKIP result marks the rows outside the denominator). Results are
-reported, never used to quarantine a record.
+The gate owns one :class:`WindowAggregator` per route (``CompiledSuite.new_window_aggregator``)
+and feeds it the ``window_input`` of each evaluated batch; the compiled suite itself keeps no
+window state. A window closes after ``window_records`` records (exactly, also inside a batch)
+or ``window_seconds`` seconds, whichever comes first. At close, GX's engine evaluates the
+window expectations (means, row counts, uniqueness, distinct values, ...) on the window's
+records, and every compiled expectation with ``mostly`` < 1 gets its ratio with GX's
+denominators: non-null rows for column maps, all rows for ``(not_)be_null``, the rows left
+after ``ignore_row_if`` for pairs and multicolumn (the checks' SKIP code marks the rows
+outside the denominator). Results are reported, never used to quarantine a record. Only
+records that decoded to a JSON object count.
 """
 
 from __future__ import annotations
@@ -16,11 +19,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dqgate.suites.checks import ERROR, FAIL, SKIP, CheckFn
+from dqgate.suites.checks import ERROR, FAIL, SKIP
 from dqgate.suites.gx_engine import GxEngine, GxResult
 from dqgate.suites.loader import LoadedExpectation
 
-__all__ = ["MostlyCounter", "WindowConfig", "WindowResult", "Windows"]
+__all__ = [
+    "MostlyCounter",
+    "WindowAggregator",
+    "WindowConfig",
+    "WindowInput",
+    "WindowResult",
+    "Windows",
+]
 
 Record = Mapping[str, Any]
 
@@ -54,6 +64,18 @@ class WindowResult:
     mostly: float | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowInput:
+    """What one evaluated batch gives the windows: only records that decoded to an object."""
+
+    objects: int
+    """How many records of the batch decoded to a JSON object."""
+    codes: tuple[bytes, ...]
+    """Per ``mostly`` < 1 check (in the suite's order): one code per object record."""
+    records: Sequence[Mapping[str, Any]] | None
+    """Per object record, the suite's columns it has (None: no GX window expectations)."""
+
+
 @dataclass(slots=True, kw_only=True)
 class MostlyCounter:
     """Running counts for one compiled expectation with mostly < 1."""
@@ -61,20 +83,13 @@ class MostlyCounter:
     expectation_id: str
     type: str
     mostly: float
-    fn: CheckFn
     applicable: int = 0
     unexpected: int = 0
 
-    def add(self, record: Record) -> None:
-        try:
-            result = self.fn(record)
-        except Exception:  # as in evaluation: a check that raises is an error, unexpected
-            result = ERROR
-        if result == SKIP:
-            return
-        self.applicable += 1
-        if result in (FAIL, ERROR):
-            self.unexpected += 1
+    def add(self, codes: bytes) -> None:
+        """Count check codes: SKIP is outside the denominator, FAIL and ERROR unexpected."""
+        self.applicable += len(codes) - codes.count(SKIP)
+        self.unexpected += codes.count(FAIL) + codes.count(ERROR)
 
     def close(self, records: int) -> WindowResult:
         ratio = (
@@ -111,8 +126,8 @@ def _observed(result: GxResult) -> float | None:
     return None
 
 
-class Windows:
-    """Accumulates decoded records of one suite and closes tumbling windows."""
+class WindowAggregator:
+    """One route's tumbling windows over the batches of one suite."""
 
     def __init__(
         self,
@@ -135,7 +150,8 @@ class Windows:
             else None
         )
         self._mostly = tuple(mostly)
-        self._records: list[dict[str, Any]] = []
+        self._records: list[Mapping[str, Any]] = []
+        self._count = 0
         self._opened_at = clock()
         self._closed: list[WindowResult] = []
 
@@ -144,31 +160,34 @@ class Windows:
         """True when the suite has anything to evaluate over windows."""
         return self._suite is not None or bool(self._mostly)
 
-    def add(self, records: Sequence[Record]) -> None:
-        """Add decoded records; closes the window when a limit is reached."""
-        if not self.active:
+    def add(self, window_input: WindowInput | None) -> None:
+        """Add one batch's input; closes windows whose record limit is reached (exactly)."""
+        if window_input is None or not self.active:
             return
         limit = self.config.window_records
-        for record in records:
-            for counter in self._mostly:
-                counter.add(record)
-            if self._suite is not None:
-                self._records.append({c: record[c] for c in self._columns if c in record})
-            else:
-                self._records.append({})
-            if limit is not None and len(self._records) >= limit:
+        done = 0
+        total = window_input.objects
+        while done < total:
+            take = total - done if limit is None else min(total - done, limit - self._count)
+            for counter, codes in zip(self._mostly, window_input.codes, strict=True):
+                counter.add(codes[done : done + take])
+            if self._suite is not None and window_input.records is not None:
+                self._records.extend(window_input.records[done : done + take])
+            self._count += take
+            done += take
+            if limit is not None and self._count >= limit:
                 self._close()
         self.tick()
 
     def tick(self) -> None:
         """Close the window if its time is up (call it when idle, too)."""
         seconds = self.config.window_seconds
-        if seconds is not None and self._records and self._clock() - self._opened_at >= seconds:
+        if seconds is not None and self._count and self._clock() - self._opened_at >= seconds:
             self._close()
 
     def flush(self) -> None:
         """Close the current window now, if it holds any record."""
-        if self._records:
+        if self._count:
             self._close()
 
     def drain(self) -> list[WindowResult]:
@@ -177,7 +196,7 @@ class Windows:
         return closed
 
     def _close(self) -> None:
-        count = len(self._records)
+        count = self._count
         for counter in self._mostly:
             self._closed.append(counter.close(count))
         if self._suite is not None and self._engine is not None:
@@ -193,4 +212,9 @@ class Windows:
                     )
                 )
         self._records = []
+        self._count = 0
         self._opened_at = self._clock()
+
+
+Windows = WindowAggregator
+"""The former name, kept while callers move to ``CompiledSuite.new_window_aggregator``."""
