@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import produce
+from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import delete_topics, run_sync
 
 from .test_gate import WorkerFactory, feed_of, gate_yaml, options, read_all
@@ -67,3 +70,81 @@ def test_a_deleted_quarantine_topic_ends_the_worker_naming_it(
     log = worker.log_path.read_text()
     assert f"quarantine topic '{source}.quarantine' no longer exists" in log
     assert len(log.splitlines()) < 100
+
+
+def redos_suite(path: Path) -> Path:
+    """A suite whose two patterns backtrack catastrophically in Python's re: one the
+    linear-time engine takes (nested quantifiers), one it cannot (a lookahead)."""
+    suite = {
+        "name": "redos",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_match_regex",
+                "kwargs": {"column": "nested", "regex": "^(a+)+$"},
+                "meta": {"id": "nested_quantifiers"},
+            },
+            {
+                "type": "expect_column_values_to_match_regex",
+                "kwargs": {"column": "lookahead", "regex": "^(?=a)(a+)+$"},
+                "meta": {"id": "lookahead_nested"},
+            },
+        ],
+    }
+    path.write_text(json.dumps(suite), encoding="utf-8")
+    return path
+
+
+def test_a_redos_record_is_quarantined_within_the_budget_and_the_worker_stays_well(
+    kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path, workers: WorkerFactory
+) -> None:
+    """A record crafted against nested quantifiers: the linear-time engine judges the
+    pattern it takes at once (pattern_mismatch); the pattern it cannot take is cut at the
+    regex budget (evaluation_error). /healthz answers throughout and the worker keeps its
+    partition (no rebalance)."""
+    source = new_topic(partitions=1)
+    evil = "a" * 40 + "!"  # each extra 'a' doubles Python's backtracking: hours at 40
+    values = [
+        {"nested": "aaa", "lookahead": "aaa"},
+        {"nested": evil, "lookahead": "aaa"},
+        {"nested": "aaa", "lookahead": evil},
+        {"nested": "aa", "lookahead": "aa"},
+    ]
+    feed = [FeedRecord(key=b"%d" % i, value=json.dumps(v).encode()) for i, v in enumerate(values)]
+    config = gate_yaml(tmp_path / "gate.yaml", kafka_bootstrap, source, regex_budget_s=0.2)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["routes"][0]["suite"] = str(redos_suite(tmp_path / "redos.json"))
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    worker = workers(config)
+    worker.wait_ready()
+    assigned = worker.status()["partitions"]
+    answers: list[tuple[float, bool]] = []
+    routing = threading.Event()
+
+    def probe() -> None:  # /healthz keeps answering while the record is judged
+        while not routing.is_set():
+            asked = time.monotonic()
+            answered = bool(worker.status())
+            answers.append((time.monotonic() - asked, answered))
+            time.sleep(0.05)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    started = time.monotonic()
+    try:
+        run_sync(produce(options(kafka_bootstrap), source, feed))
+        reader = read_all(kafka_bootstrap, source, timeout_s=60)
+    finally:
+        routing.set()
+        prober.join()
+    took_s = time.monotonic() - started
+    assert answers and all(ok for _, ok in answers)
+    assert max(waited for waited, _ in answers) < 2.0
+    by_key = {r.key: r for r in reader.records}
+    assert by_key[b"0"].topic.endswith(".clean") and by_key[b"3"].topic.endswith(".clean")
+    assert by_key[b"1"].header("dqgate.reasons") == b"pattern_mismatch"
+    assert by_key[b"2"].header("dqgate.reasons") == b"evaluation_error"
+    assert took_s < 30, took_s
+    status = worker.status()
+    assert status["ready"] and status["partitions"] == assigned
+    assert "nested quantifier" in worker.log_tail(100).lower()  # warned at start-up
+    assert worker.stop() == 0

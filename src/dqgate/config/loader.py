@@ -120,6 +120,7 @@ def build_config(
         batch_size=_int(values, "batch_size", default=500, minimum=1),
         batch_wait_s=_float(values, "batch_wait_s", default=DEFAULT_BATCH_WAIT_S, minimum=0.001),
         max_record_bytes=_int(values, "max_record_bytes", default=1_048_576, minimum=1),
+        regex_budget_s=_float(values, "regex_budget_s", default=0.1, minimum=0.001, maximum=60.0),
         commit_interval_s=_float(values, "commit_interval_s", default=2.8, minimum=0.05),
         shutdown_timeout_s=_float(values, "shutdown_timeout_s", default=60.0, minimum=1.0),
         delivery_timeout_s=_float(values, "delivery_timeout_s", default=120.0, minimum=1.0),

@@ -193,6 +193,9 @@ class GateConfig:
     batch_size: int = 500
     batch_wait_s: float = DEFAULT_BATCH_WAIT_S
     max_record_bytes: int = 1_048_576
+    regex_budget_s: float = 0.1
+    """Longest one regex evaluation outside the linear-time engine may take; past it the
+    record gets an evaluation_error verdict (a catastrophic pattern cannot hold a worker)."""
     commit_interval_s: float = 2.8
     shutdown_timeout_s: float = 60.0
     delivery_timeout_s: float = 120.0

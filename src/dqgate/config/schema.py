@@ -13,6 +13,7 @@ _TOP_SCALARS: Final = {
     "batch_size": "int",
     "batch_wait_s": "float",
     "max_record_bytes": "int",
+    "regex_budget_s": "float",
     "commit_interval_s": "float",
     "shutdown_timeout_s": "float",
     "delivery_timeout_s": "float",

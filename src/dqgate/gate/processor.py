@@ -355,11 +355,7 @@ class RouteProcessor:
 
     def _evaluate(self, values: Sequence[bytes], records: Sequence[Consumed] | None) -> Evaluation:
         try:
-            evaluate_batch = getattr(self.suite, "evaluate_batch", None)
-            if evaluate_batch is None:  # TRANSITION: until CompiledSuite.evaluate_batch lands
-                return _legacy_evaluation(self.suite, values)
-            result: Evaluation = evaluate_batch(values)
-            return result
+            return self.suite.evaluate_batch(values)
         except Exception:  # a bug: judge record by record, a raising one is an error verdict
             verdicts = []
             for index, value in enumerate(values):
@@ -377,19 +373,3 @@ class RouteProcessor:
 
 def _where(record: Consumed) -> str:
     return f"{record.topic}[{record.partition}]@{record.offset}"
-
-
-def _legacy_evaluation(suite: Any, values: Sequence[bytes]) -> Evaluation:
-    """TRANSITION: decode + evaluate_many, counting missing columns from the decoded records."""
-    from dqgate.quality import count_missing
-
-    inputs: list[Any] = [suite.decode(v) for v in values]
-    decoded = []
-    for i, item in enumerate(inputs):
-        if isinstance(item, Verdict):
-            inputs[i] = values[i]
-        else:
-            decoded.append(item)
-    verdicts = suite.evaluate_many(inputs)
-    missing = tuple(count_missing(decoded, c) for c in suite.columns)
-    return _Evaluated(verdicts=verdicts, decoded=len(decoded), missing=missing)

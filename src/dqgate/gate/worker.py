@@ -86,9 +86,13 @@ def run_gate(
             max_record_bytes=config.max_record_bytes,
             suite_parameters=dict(r.suite_parameters),
             window=window,
+            regex_budget_s=config.regex_budget_s,
         )
         for r in config.routes
     }
+    for name, suite in suites.items():
+        for warning in suite.regex_warnings:
+            log.warning("route %s: %s", name, warning)
     if metrics is None:
         metrics = GateMetrics(
             window_records=config.metrics_window_records,
@@ -226,8 +230,7 @@ def _processors(
     processors = {}
     for route in config.routes:
         suite = suites[route.name]
-        new_windows = getattr(suite, "new_window_aggregator", None)
-        windows = new_windows(window) if new_windows is not None else suite.windows
+        windows = suite.new_window_aggregator(window)
         processors[route.name] = RouteProcessor(
             route_name=route.name,
             suite=suite if route.validate else PassThrough(suite.name, suite.hash),
