@@ -31,10 +31,10 @@ from typing import Any
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import OutputReader, end_offsets
-from dqgate.gate.feed import FeedRecord
-from dqgate.gate.process import WorkerProcess
 from dqgate.kafka import BrokerConfig, create_topic, start_broker, stop_broker
+from dqgate.testing.audit import OutputReader, end_offsets
+from dqgate.testing.feed import FeedRecord
+from dqgate.testing.process import WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "expectations" / "incident_reports.json"

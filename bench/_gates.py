@@ -173,7 +173,7 @@ async def run(args: argparse.Namespace) -> None:
                     now_ms = time.time_ns() // 1_000_000
                     record = SourceRecord(
                         topic=m.topic, partition=m.partition, offset=m.offset,
-                        timestamp_ms=m.timestamp, key=m.key, value=m.value,
+                        timestamp=m.timestamp, key=m.key, value=m.value,
                         headers=tuple(m.headers),
                     )  # fmt: skip
                     out = route(record, verdict, target, now_ms=now_ms)

@@ -75,8 +75,8 @@ from _common import (  # a sibling module, not a package
     write_gate_config,
 )
 
-from dqgate.gate.feed import FeedRecord
-from dqgate.gate.process import WorkerProcess, start_worker
+from dqgate.testing.feed import FeedRecord
+from dqgate.testing.process import WorkerProcess, start_worker
 
 BENCH_DIR = Path(__file__).resolve().parent
 README = BENCH_DIR / "README.md"

@@ -32,8 +32,8 @@ from _common import (  # a sibling module, not a package
     write_gate_config,
 )
 
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import start_worker
 
 
 def run_mode(

@@ -37,10 +37,10 @@ from typing import Any
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import WorkerProcess
 from dqgate.kafka import create_topic
 from dqgate.metrics import GateMetrics
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import WorkerProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import local_broker, stop_group, time_routing  # a sibling module, not a package
@@ -152,7 +152,7 @@ def observe_cost_us(count: int = 50_000) -> float:
 
     suite = compile_suite(SUITE)
     metrics = GateMetrics()
-    metrics.declare_route("r", suite)
+    metrics.declare_route("r", suite.shape())
     values = [r.value for r in generate(count, seed=1)]
     batches = []
     for start in range(0, count, 1000):
@@ -164,7 +164,7 @@ def observe_cost_us(count: int = 50_000) -> float:
         )
         records = [
             SourceRecord(
-                topic="t", partition=i % 3, offset=start + i, timestamp_ms=1_700_000_000_000,
+                topic="t", partition=i % 3, offset=start + i, timestamp=1_700_000_000_000,
                 key=None, value=v, headers=(),
             )
             for i, v in enumerate(chunk)

@@ -48,7 +48,6 @@ import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from operator import attrgetter
 from typing import Any, Final, Protocol
 
@@ -62,7 +61,10 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from dqgate.quality import BucketCounts, QualityWindow, RouteShape, column_label, count_missing
+from dqgate import __version__
+from dqgate.quality import BucketCounts, QualityWindow, column_label, count_missing
+from dqgate.routing import Consumed
+from dqgate.shape import SuiteShape
 from dqgate.verdict import Column, Outcome, Stage, Verdict
 
 __all__ = [
@@ -84,28 +86,15 @@ VALIDATION_BUCKETS_S: Final = (
 )  # fmt: skip
 BATCH_BUCKETS: Final = (1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000)
 
-_TIMESTAMP: Final = attrgetter("timestamp_ms")
+_TIMESTAMP: Final = attrgetter("timestamp")
 _PARTITION: Final = attrgetter("partition")
 _OFFSET: Final = attrgetter("offset")
 
+_NO_SUITE: Final = SuiteShape(name="", hash="")
+"""A route declared without a suite: no columns, no expectations."""
+
 PartitionOffsets = Callable[[], Iterable[tuple[str, int, int | None, int | None]]]
 """Returns ``(route, partition, highwater, committed offset)`` per assigned partition."""
-
-
-class RoutedRecord(Protocol):
-    """What the metrics read from a routed source record (a routing.SourceRecord)."""
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def timestamp_ms(self) -> int | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
 
 
 class WindowOutcome(Protocol):
@@ -119,13 +108,6 @@ class WindowOutcome(Protocol):
 
     @property
     def observed_value(self) -> float | None: ...
-
-
-def _gate_version() -> str:
-    try:
-        return version("dqgate")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,7 +233,7 @@ class GateMetrics:
             registry=r,
         )
         build = Gauge("dqgate_build_info", "1; the dqgate version.", ["version"], registry=r)
-        build.labels(version=_gate_version()).set(1)
+        build.labels(version=__version__).set(1)
         self._lock = threading.Lock()
         self._windows: dict[str, QualityWindow] = {}
         self._latency: dict[str, BucketCounts] = {}
@@ -263,13 +245,13 @@ class GateMetrics:
         self._last_routed_s: dict[str, float] = {}
         r.register(_ScrapeCollector(self))
 
-    def declare_route(self, route: str, suite: Any = None) -> None:
+    def declare_route(self, route: str, shape: SuiteShape | None = None) -> None:
         """Export the route's series at zero before its first record.
 
-        ``suite`` (a CompiledSuite, or an evaluator with ``name`` and ``hash``) adds the
+        ``shape`` (what the route's suite says about itself: ``suite.shape()``) adds the
         suite's info, its columns, expectations and ``mostly`` values.
         """
-        shape = RouteShape.of(route, suite) if suite is not None else RouteShape(route=route)
+        described = shape if shape is not None else _NO_SUITE
         for outcome in Outcome:
             self.records_total.labels(route=route, outcome=str(outcome))
         for metric in (self.quarantine_bytes_total, self.circuit_breaker_trips_total):
@@ -277,16 +259,19 @@ class GateMetrics:
         self.validation_seconds.labels(route=route)
         self.batch_records.labels(route=route)
         self.set_circuit_open(route, False)
-        if suite is not None:
-            self.suite_info.labels(route=route, suite=shape.suite, hash=shape.hash).set(1)
-        for f in shape.failures:
+        if shape is not None:
+            self.suite_info.labels(route=route, suite=shape.name, hash=shape.hash).set(1)
+        for f in described.failures:
             self._failures(route, f.suite, f.expectation_id, f.column, f.reason, f.policy)
-        for m in shape.mostly:
+        for m in described.mostly:
             self.expectation_mostly.labels(
-                route=route, expectation=m.expectation_id, type=m.type, column=m.column
+                route=route,
+                expectation=m.expectation_id,
+                type=m.type,
+                column=column_label(m.column),
             ).set(m.mostly)
         with self._lock:
-            self._windows[route] = QualityWindow(shape, self.window_records)
+            self._windows[route] = QualityWindow(described, self.window_records)
             self._latency[route] = BucketCounts(LATENCY_BUCKETS_S)
 
     def watch_partitions(self, source: PartitionOffsets) -> None:
@@ -319,7 +304,7 @@ class GateMetrics:
         self,
         route: str,
         verdicts: Sequence[Verdict],
-        records: Sequence[RoutedRecord] | None = None,
+        records: Sequence[Consumed] | None = None,
         *,
         decoded: Sequence[Mapping[str, Any]] | None = None,
         validation_s: float | None = None,
@@ -401,7 +386,7 @@ class GateMetrics:
             self._last_routed_s[route] = time.monotonic()
             window = self._windows.get(route)
             if window is None:
-                window = QualityWindow(RouteShape(route=route), self.window_records)
+                window = QualityWindow(_NO_SUITE, self.window_records)
                 self._windows[route] = window
             window.add_counts(len(verdicts), decoded, missing, failed, decode_ids)
 

@@ -1,7 +1,6 @@
-"""Quality figures the metrics derive from batches: route shapes, sliding windows, buckets.
+"""Quality figures the metrics derive from batches: sliding windows and buckets.
 
-:class:`RouteShape` is what a route's configuration (its suite) says about the series it
-may export; :class:`QualityWindow` keeps the last N records of a route as per-batch
+:class:`QualityWindow` keeps the last N records of a route as per-batch
 counts (missing values per column, records failing each expectation);
 :class:`BucketCounts` is a histogram filled a batch at a time. Nothing here keeps a
 record value: only counts keyed by configured names.
@@ -12,22 +11,18 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Final
+from typing import Any
 
-from dqgate.verdict import Column, Failure
+from dqgate.shape import SuiteShape
+from dqgate.verdict import Column
 
 __all__ = [
     "BucketCounts",
-    "MostlyShape",
     "QualityWindow",
-    "RouteShape",
     "column_label",
     "count_missing",
 ]
-
-_PER_RECORD_MODES: Final = frozenset({"compiled", "fallback"})
 
 
 def column_label(column: Column) -> str:
@@ -37,69 +32,6 @@ def column_label(column: Column) -> str:
     if isinstance(column, tuple):
         return ",".join(column)
     return column
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MostlyShape:
-    """An expectation with ``mostly`` < 1 (exported as ``dqgate_expectation_mostly``)."""
-
-    expectation_id: str
-    type: str
-    column: str
-    mostly: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RouteShape:
-    """What a route's suite says about the series the route exports (built once)."""
-
-    route: str
-    suite: str = ""
-    hash: str = ""
-    columns: tuple[str, ...] = ()
-    """Every column the suite references: one ``dqgate_field_missing_ratio`` each."""
-    expectations: tuple[str, ...] = ()
-    """Per-record expectation ids (and the decode id): one unexpected ratio each."""
-    decode_expectation: str | None = None
-    """The expectation id of decode-stage failures (their ratio is over all records)."""
-    failures: tuple[Failure, ...] = ()
-    """Failures declared at zero: each compiled expectation's usual failure."""
-    mostly: tuple[MostlyShape, ...] = ()
-
-    @classmethod
-    def of(cls, route: str, suite: Any) -> RouteShape:
-        """The shape of ``route`` running ``suite``: a CompiledSuite, or an evaluator with
-        only ``name`` and ``hash`` (a pass-through route: no columns, no expectations)."""
-        compiled = tuple(getattr(suite, "expectations", ()))
-        modes: Mapping[str, Any] = getattr(suite, "modes", {})
-        expectations = [
-            key for key, decision in modes.items() if str(decision.mode) in _PER_RECORD_MODES
-        ]
-        decode_id = None
-        if hasattr(suite, "decode"):
-            from dqgate.suites.compiled import DECODE_ID
-
-            decode_id = DECODE_ID
-            expectations.append(DECODE_ID)
-        return cls(
-            route=route,
-            suite=str(suite.name),
-            hash=str(suite.hash),
-            columns=tuple(getattr(suite, "columns", ())),
-            expectations=tuple(expectations),
-            decode_expectation=decode_id,
-            failures=tuple(e.on_fail for e in compiled),
-            mostly=tuple(
-                MostlyShape(
-                    expectation_id=e.expectation_id,
-                    type=e.type,
-                    column=column_label(e.column),
-                    mostly=e.mostly,
-                )
-                for e in compiled
-                if e.mostly < 1.0
-            ),
-        )
 
 
 def count_missing(records: Sequence[Mapping[str, Any]], column: str) -> int:
@@ -121,7 +53,7 @@ class QualityWindow:
         "_batches", "columns", "decode_ids", "decoded", "failed", "missing", "records", "size",
     )  # fmt: skip
 
-    def __init__(self, shape: RouteShape, size: int) -> None:
+    def __init__(self, shape: SuiteShape, size: int) -> None:
         if size < 1:
             raise ValueError(f"a quality window needs at least 1 record, got {size}")
         self.size = size

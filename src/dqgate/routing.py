@@ -46,11 +46,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Final
+from typing import Final, Protocol
 
 import orjson
 
+from dqgate import __version__
 from dqgate.provenance import ReplaySeal, own_headers
 from dqgate.verdict import Outcome, Verdict
 
@@ -69,13 +69,13 @@ __all__ = [
     "SUITE",
     "SUITE_HASH",
     "VALUES",
+    "Consumed",
     "Header",
     "Output",
     "OutputRecord",
     "RouteHeaders",
     "RouteTarget",
     "SourceRecord",
-    "gate_version",
     "lineage_of",
     "quarantined_at",
     "route",
@@ -111,14 +111,45 @@ QUARANTINE_HEADERS: Final = (
 Header = tuple[str, bytes | None]
 
 
+class Consumed(Protocol):
+    """A consumed record as the engines and the routing read it: the fields of aiokafka's
+    ``ConsumerRecord`` (``timestamp`` in epoch ms), which :class:`SourceRecord` has too."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def timestamp(self) -> int | None: ...
+
+    @property
+    def key(self) -> bytes | None: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+    @property
+    def headers(self) -> Sequence[Header]: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRecord:
-    """A consumed record as the gate saw it (``timestamp_ms`` None: the record has none)."""
+    """A consumed record, with aiokafka's ``ConsumerRecord`` field names.
+
+    ``timestamp``: epoch milliseconds (None: the record has none). The batch engine routes
+    aiokafka's records as they are; the faust engine, the stubs of refused records, the
+    tools and the tests build this one type.
+    """
 
     topic: str
     partition: int
     offset: int
-    timestamp_ms: int | None
+    timestamp: int | None
     key: bytes | None
     value: bytes | None
     headers: tuple[Header, ...] = ()
@@ -127,6 +158,10 @@ class SourceRecord:
     def where(self) -> str:
         """``topic[partition]@offset``, for logs (never the values)."""
         return f"{self.topic}[{self.partition}]@{self.offset}"
+
+    def header(self, name: str) -> bytes | None:
+        """The first header named ``name`` (None if absent)."""
+        return next((v for n, v in self.headers if n == name), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,17 +186,8 @@ class OutputRecord:
     quarantined: bool
 
 
-@cache
-def gate_version() -> str:
-    """The installed dqgate version (the ``dqgate.gate.version`` header)."""
-    try:
-        return version("dqgate")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
-
-
 def route(
-    record: SourceRecord,
+    record: Consumed,
     verdict: Verdict,
     target: RouteTarget,
     *,
@@ -177,7 +203,7 @@ def route(
     at = quarantined_at(now_ms if now_ms is not None else time.time_ns() // 1_000_000)
     extra = None if values is None else (lambda value, verdict: values)
     ((topic, key, value, headers, stamp),) = RouteHeaders(target, seal=seal).route_batch(
-        [_Consumed.of(record)], [verdict], at, extra
+        [record], [verdict], at, extra
     )
     return OutputRecord(
         topic=topic,
@@ -187,33 +213,6 @@ def route(
         timestamp_ms=stamp,
         quarantined=verdict.outcome is not Outcome.PASS,
     )
-
-
-class _Consumed:
-    """A SourceRecord with the consumer's field names (``timestamp`` in ms)."""
-
-    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
-
-    def __init__(
-        self,
-        topic: str,
-        partition: int,
-        offset: int,
-        timestamp: int | None,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Sequence[Header],
-    ) -> None:
-        self.topic, self.partition, self.offset = topic, partition, offset
-        self.timestamp, self.key, self.value, self.headers = timestamp, key, value, headers
-
-    @classmethod
-    def of(cls, record: SourceRecord) -> _Consumed:
-        """``record`` with the consumer's field names."""
-        return cls(
-            record.topic, record.partition, record.offset, record.timestamp_ms,
-            record.key, record.value, record.headers,
-        )  # fmt: skip
 
 
 def quarantined_at(epoch_ms: int) -> bytes:
@@ -246,7 +245,7 @@ class RouteHeaders:
 
     def route_batch(
         self,
-        records: Sequence[Any],
+        records: Sequence[Consumed],
         verdicts: Sequence[Verdict],
         at: bytes,
         values: Callable[[bytes | None, Verdict], bytes | None] | None = None,
@@ -344,7 +343,7 @@ def _iso_utc(epoch_ms: int) -> bytes:
 
 @cache
 def _version_bytes() -> bytes:
-    return gate_version().encode("utf-8")
+    return __version__.encode("utf-8")
 
 
 def lineage_of(headers: Sequence[Header]) -> tuple[str, int, int] | None:

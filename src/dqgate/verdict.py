@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
-__all__ = ["Failure", "Outcome", "Policy", "Reason", "Stage", "Verdict"]
+__all__ = ["PASS", "Failure", "Outcome", "Policy", "Reason", "Stage", "Verdict"]
 
 
 class Outcome(StrEnum):
@@ -108,4 +109,6 @@ class Verdict:
         return tuple(seen)
 
 
-PASS = Verdict(outcome=Outcome.PASS)
+PASS: Final = Verdict(outcome=Outcome.PASS)
+"""The verdict of a record that met every expectation: one shared value (compare with
+``is``; a Verdict is never mutated)."""

@@ -28,10 +28,10 @@ import yaml
 
 from deploy.tools import CONTAINERS_CONF, ROOT, missing, tool
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import OutputReader, end_offsets
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import create_topic, run_sync
 from dqgate.kafka.ports import free_ports
+from dqgate.testing.audit import OutputReader, end_offsets
+from dqgate.testing.feed import FeedRecord, produce
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
 

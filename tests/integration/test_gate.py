@@ -18,11 +18,8 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import GeneratedRecord, generate
-from dqgate.gate.audit import OutputReader, SourceOffset, end_offsets
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import run_sync
-from dqgate.quarantine.redact import MASK
+from dqgate.redact import MASK
 from dqgate.routing import (
     FAILURES,
     LINEAGE_HEADERS,
@@ -33,6 +30,9 @@ from dqgate.routing import (
     SUITE,
     VALUES,
 )
+from dqgate.testing.audit import OutputReader, SourceOffset, end_offsets
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import WorkerProcess, start_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
@@ -208,7 +208,7 @@ def test_quarantined_records_are_byte_identical_with_headers_and_timestamp(
         source = routed.by_offset[_lineage(out.headers)]
         assert (out.key, out.value) == (source.key, source.value)
         assert out.headers[0] == ORIGIN_HEADER
-        assert out.timestamp_ms == BASE_TIMESTAMP_MS + source.index
+        assert out.timestamp == BASE_TIMESTAMP_MS + source.index
         assert out.header(REASONS) == str(source.reason).encode()
         assert [name for name, _ in out.headers[1:]] == list(QUARANTINE_HEADERS)
 
@@ -236,9 +236,9 @@ def test_clean_records_keep_bytes_and_carry_only_lineage_headers(routed: Routed)
     for out in clean:
         source = routed.by_offset[_lineage(out.headers)]
         assert (out.key, out.value) == (source.key, source.value)
-        assert out.timestamp_ms == BASE_TIMESTAMP_MS + source.index
+        assert out.timestamp == BASE_TIMESTAMP_MS + source.index
         assert [name for name, _ in out.headers] == [ORIGIN_HEADER[0], *LINEAGE_HEADERS]
-        assert out.header(SOURCE_TIMESTAMP) == str(out.timestamp_ms).encode()
+        assert out.header(SOURCE_TIMESTAMP) == str(out.timestamp).encode()
 
 
 def test_sigterm_exits_zero_after_committing_everything(routed: Routed) -> None:

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import OutputReader
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import WorkerProcess
 from dqgate.kafka import run_sync
+from dqgate.testing.audit import OutputReader
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import WorkerProcess
 
 from .test_gate import WorkerFactory, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dqgate.gate.demo import run_demo
+from dqgate.demo.run import run_demo
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import delete_topics, run_sync
+from dqgate.testing.feed import FeedRecord, produce
 
 from .test_gate import WorkerFactory, feed_of, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture

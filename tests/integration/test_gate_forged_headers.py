@@ -13,9 +13,9 @@ import pytest
 
 from dqgate.cli.main import main
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import run_sync
 from dqgate.routing import REASONS, SOURCE_OFFSET, SOURCE_PARTITION, SOURCE_TOPIC, lineage_of
+from dqgate.testing.feed import FeedRecord, produce
 
 from .test_gate import WorkerFactory, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture

@@ -14,11 +14,11 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import SourceOffset
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
 from dqgate.kafka import create_topic, run_sync
 from dqgate.routing import FAILURES
+from dqgate.testing.audit import SourceOffset
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import start_worker
 
 from .test_gate import read_all
 

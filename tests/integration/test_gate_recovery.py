@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import OutputReader, end_offsets
-from dqgate.gate.feed import produce
-from dqgate.gate.process import WorkerProcess
 from dqgate.kafka import run_sync
 from dqgate.routing import lineage_of
+from dqgate.testing.audit import OutputReader, end_offsets
+from dqgate.testing.feed import produce
+from dqgate.testing.process import WorkerProcess
 
 from .test_gate import WorkerFactory, feed_of, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture

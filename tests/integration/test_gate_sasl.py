@@ -73,7 +73,7 @@ def test_scram_credentials_from_the_environment_route_records(
     sasl_broker: BrokerHandle, tmp_path: Path, workers: WorkerFactory
 ) -> None:
     """With DQGATE_KAFKA_SASL_PASSWORD the worker routes everything and never logs it."""
-    from dqgate.gate.feed import produce
+    from dqgate.testing.feed import produce
 
     source = f"dqgate-sasl-{uuid.uuid4().hex}"
     run_sync(create_topic(sasl_broker.bootstrap, source, partitions=2))

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import alter_topic_configs, create_topic, run_sync
 from dqgate.routing import REASONS, STAGE, lineage_of
+from dqgate.testing.feed import FeedRecord, produce
 
 from .test_gate import SUITE_PATH, WorkerFactory, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture

@@ -27,10 +27,10 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import create_topic, run_sync
 from dqgate.kafka.ports import free_ports
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import WorkerProcess, start_worker
 
 from .test_prometheus_rules import ALERTING_RULES, RECORDING_RULES, tool
 

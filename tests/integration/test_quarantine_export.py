@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from dqgate.cli.main import main
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import create_topic, run_sync
 from dqgate.quarantine.export import FORMULA_PREFIXES
 from dqgate.routing import RouteTarget, SourceRecord, route
+from dqgate.testing.feed import FeedRecord, produce
 from dqgate.verdict import Failure, Outcome, Reason, Verdict
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ def fill(bootstrap: str, topic: str) -> None:
     for i, formula in enumerate(FORMULAS):
         value = {"note": formula, "person_name": SECRET, "nested": {"x": formula}}
         source = SourceRecord(
-            topic="incidents", partition=0, offset=i, timestamp_ms=int(time.time() * 1000),
+            topic="incidents", partition=0, offset=i, timestamp=int(time.time() * 1000),
             key=formula.encode(), value=json.dumps(value).encode(),
             headers=((formula, formula.encode()),),
         )  # fmt: skip

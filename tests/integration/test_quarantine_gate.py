@@ -22,10 +22,10 @@ import yaml
 
 from dqgate.cli.main import main
 from dqgate.demo.generator import GeneratedRecord, generate, summarise
-from dqgate.gate.audit import OutputReader, end_offsets
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
 from dqgate.kafka import create_topic, run_sync
+from dqgate.testing.audit import OutputReader, end_offsets
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import start_worker
 
 pytestmark = pytest.mark.integration
 

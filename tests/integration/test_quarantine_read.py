@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from dqgate.cli.main import main
-from dqgate.gate.feed import FeedRecord, produce
 from dqgate.kafka import run_sync
 from dqgate.quarantine import QuarantineReader, Selection, parse_instant
 from dqgate.routing import RouteTarget, SourceRecord, route
+from dqgate.testing.feed import FeedRecord, produce
 from dqgate.verdict import Failure, Outcome, Reason, Verdict
 
 pytestmark = pytest.mark.integration
@@ -75,7 +75,7 @@ def fill(bootstrap: str, topic: str, base_ms: int, count: int = COUNT) -> None:
             topic="incidents",
             partition=i % PARTITIONS,
             offset=i,
-            timestamp_ms=base_ms + i * STEP_MS,
+            timestamp=base_ms + i * STEP_MS,
             key=f"K{i:05d}".encode(),
             value=value_of(i),
             headers=(("origin", b"test"),),

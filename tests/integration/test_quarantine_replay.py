@@ -38,9 +38,6 @@ import yaml
 
 from dqgate.cli.main import main
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import end_offsets
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import create_topic, run_sync
 from dqgate.quarantine import (
     REPLAY_COUNT,
@@ -51,6 +48,9 @@ from dqgate.quarantine import (
 )
 from dqgate.quarantine.checkpoint import SOURCE_TARGET, Checkpoint
 from dqgate.routing import RouteTarget, SourceRecord, route
+from dqgate.testing.audit import end_offsets
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import WorkerProcess, start_worker
 from dqgate.verdict import Failure, Outcome, Reason, Verdict
 
 pytestmark = pytest.mark.integration
@@ -241,7 +241,7 @@ def quarantine_feed(source: str, count_: int) -> list[FeedRecord]:
     feed = []
     for i in range(count_):
         source_record = SourceRecord(
-            topic=source, partition=0, offset=i, timestamp_ms=None,
+            topic=source, partition=0, offset=i, timestamp=None,
             key=f"k{i}".encode(), value=f'{{"i": {i}}}'.encode(),
         )  # fmt: skip
         out = route(source_record, verdict, target)

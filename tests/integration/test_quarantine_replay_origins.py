@@ -31,12 +31,12 @@ import pytest
 
 from dqgate.cli.main import main
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
 from dqgate.kafka import create_topic, run_sync
 from dqgate.quarantine import REPLAY_OF
 from dqgate.quarantine.envelope import REPLAY_AT
 from dqgate.quarantine.selection import format_ms
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import start_worker
 
 from .test_quarantine_replay import MISSPELLED, configs, count, read_topic, wait_for_count
 

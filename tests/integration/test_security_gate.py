@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.audit import OutputReader, end_offsets
-from dqgate.gate.feed import produce
-from dqgate.gate.process import WorkerProcess, start_worker
 from dqgate.kafka import AclOperation, AclResourceType, create_acls, gate_acls, run_sync
+from dqgate.testing.audit import OutputReader, end_offsets
+from dqgate.testing.feed import produce
+from dqgate.testing.process import WorkerProcess, start_worker
 
 from .conftest import GATE_USER, SecureBroker
 from .test_gate import SUITE_PATH, feed_of

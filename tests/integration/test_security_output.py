@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from dqgate.demo.generator import generate
-from dqgate.gate.feed import FeedRecord, produce
-from dqgate.gate.process import start_worker
 from dqgate.kafka import AclBinding, AclOperation, AclResourceType, create_acls, run_sync
+from dqgate.testing.feed import FeedRecord, produce
+from dqgate.testing.process import start_worker
 
 from .conftest import GATE_USER, SecureBroker
 from .test_security_gate import SecureRoute

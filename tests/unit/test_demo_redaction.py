@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dqgate.config import load_config
-from dqgate.gate.demo import _write_config, closing_lines
-from dqgate.quarantine.redact import Redactor, configured_fields
+from dqgate.demo.run import _write_config, closing_lines
+from dqgate.redact import Redactor, configured_fields
 
 SUITE = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 RECORD = b'{"person_name": "Tara Stubworth", "id_number": "000-07-0042", "age": 41}'

@@ -38,7 +38,7 @@ def source(values: list[bytes], *, partition: int = 0, first_offset: int = 0) ->
     return [
         SourceRecord(
             topic="in", partition=partition, offset=first_offset + i,
-            timestamp_ms=int((NOW_S - 0.5) * 1000), key=None, value=v, headers=(),
+            timestamp=int((NOW_S - 0.5) * 1000), key=None, value=v, headers=(),
         )
         for i, v in enumerate(values)
     ]  # fmt: skip
@@ -75,7 +75,7 @@ def test_outcomes_and_failures_are_counted_with_configured_labels(
 ) -> None:
     """records_total per outcome and failures_total per expectation match the verdicts."""
     metrics = GateMetrics(registry)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     verdicts = feed(metrics, suite, [r.value for r in generate(2_000, seed=3)])
     for outcome in Outcome:
         expected = sum(v.outcome is outcome for v in verdicts)
@@ -98,7 +98,7 @@ def test_declared_route_exports_its_series_before_the_first_record(
     suite: CompiledSuite, registry: CollectorRegistry
 ) -> None:
     """declare_route: zero counters, suite info with the hash, mostly, a closed circuit."""
-    GateMetrics(registry).declare_route("incidents", suite)
+    GateMetrics(registry).declare_route("incidents", suite.shape())
     assert value(registry, "dqgate_records_total", route="incidents", outcome="error") == 0
     labels = {
         "route": "incidents", "suite": "incident_reports", "expectation": "age_in_range",
@@ -121,7 +121,7 @@ def test_field_missing_ratio_is_the_share_of_decoded_records_without_the_column(
     """The ethnicity ratio equals the generator's count of records without ethnicity."""
     records = list(generate(5_000, seed=11))
     metrics = GateMetrics(registry, window_records=10_000)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     feed(metrics, suite, [r.value for r in records])
     objects = sum(not isinstance(suite.decode(r.value), Verdict) for r in records)
     missing = sum(r.missing_ethnicity for r in records)
@@ -136,7 +136,7 @@ def test_every_referenced_column_has_a_missing_ratio(
 ) -> None:
     """One dqgate_field_missing_ratio series per column the suite references."""
     metrics = GateMetrics(registry)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     feed(metrics, suite, [b'{"record_id": "R0000001"}'])
     columns = {
         labels["column"]
@@ -155,7 +155,7 @@ def test_window_keeps_the_last_records_in_whole_batches(
 ) -> None:
     """Old batches leave the window: a first batch without ethnicity stops counting."""
     metrics = GateMetrics(registry, window_records=1_000)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     feed(metrics, suite, [b'{"age": 30}'] * 600, batch=600)
     assert value(registry, "dqgate_field_missing_ratio", route="incidents", column="ethnicity") == 1
     feed(metrics, suite, [b'{"ethnicity": "ASIAN"}'] * 1_200, batch=600)
@@ -168,7 +168,7 @@ def test_unexpected_ratio_counts_decode_failures_over_all_records(
 ) -> None:
     """dqgate.decode is over all records; a field expectation over decoded records only."""
     metrics = GateMetrics(registry)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     feed(metrics, suite, [b"\xff", b'{"age": 0}', b'{"age": 30}', b"[1]"])
     ratio = "dqgate_expectation_unexpected_ratio"
     assert value(registry, ratio, route="incidents", expectation="dqgate.decode") == 0.5
@@ -181,7 +181,7 @@ def test_quarantine_bytes_count_the_values_of_quarantined_records(
 ) -> None:
     """Only quarantined values add their length to dqgate_quarantine_bytes_total."""
     metrics = GateMetrics(registry)
-    metrics.declare_route("incidents", suite)
+    metrics.declare_route("incidents", suite.shape())
     good = next(r.value for r in generate(50, seed=1, defect_rate=0.0))
     feed(metrics, suite, [good, b"not json at all", good])
     assert value(registry, "dqgate_quarantine_bytes_total", route="incidents") == 15
@@ -197,7 +197,7 @@ def test_end_to_end_latency_is_now_minus_the_record_timestamp(
     records = [
         SourceRecord(
             topic="in", partition=0, offset=i, key=None, value=b"{}", headers=(),
-            timestamp_ms=None if s is None else int(s * 1000),
+            timestamp=None if s is None else int(s * 1000),
         )
         for i, s in enumerate(stamps)
     ]  # fmt: skip

@@ -30,10 +30,10 @@ def exported() -> dict[str, str]:
     """Sample name -> family type of everything a busy gate exports."""
     metrics = GateMetrics(CollectorRegistry())
     metrics.declare_route(
-        "incidents", compile_suite(ROOT / "expectations" / "incident_reports.json")
+        "incidents", compile_suite(ROOT / "expectations" / "incident_reports.json").shape()
     )
     record = SourceRecord(
-        topic="in", partition=0, offset=0, timestamp_ms=1, key=None, value=b"x", headers=()
+        topic="in", partition=0, offset=0, timestamp=1, key=None, value=b"x", headers=()
     )
     metrics.observe(
         "incidents", [Verdict(outcome=Outcome.PASS)], [record], decoded=[{}], validation_s=0.1

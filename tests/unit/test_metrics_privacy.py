@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -16,7 +14,7 @@ from dqgate.demo.generator import generate
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import RouteProcessor
 from dqgate.metrics import GateMetrics
-from dqgate.routing import RouteTarget
+from dqgate.routing import RouteTarget, SourceRecord
 from dqgate.suites import CompiledSuite, WindowConfig, compile_suite
 from dqgate.verdict import Outcome, Policy, Reason
 
@@ -54,7 +52,7 @@ async def route_all(processor: RouteProcessor, values: list[bytes]) -> None:
     """Route ``values`` through the processor in batches of 250."""
     for start in range(0, len(values), 250):
         chunk = [
-            Consumed(
+            SourceRecord(
                 topic="incidents.raw", partition=start % 3, offset=start + i, key=None,
                 value=v, headers=(), timestamp=1_700_000_000_000 + i,
             )
@@ -62,19 +60,6 @@ async def route_all(processor: RouteProcessor, values: list[bytes]) -> None:
         ]  # fmt: skip
         processor.delivered(await processor.prepare(chunk))
     processor.tick()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Consumed:
-    """A consumed record as the engines hand it to a processor (timestamp in ms)."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[Any, ...]
 
 
 def allowed_label_values(suite: CompiledSuite) -> set[str]:

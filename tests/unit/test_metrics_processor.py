@@ -13,25 +13,21 @@ from dqgate.demo.generator import generate
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import PassThrough, RouteProcessor
 from dqgate.metrics import GateMetrics
-from dqgate.routing import RouteTarget
+from dqgate.routing import RouteTarget, SourceRecord
 from dqgate.suites import CompiledSuite, WindowConfig, compile_suite
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 TARGET = RouteTarget(clean="in.clean", quarantine="in.quarantine", suite_name="s", suite_hash="h")
 
 
-class Record:
-    """A consumed record on in[0] (aiokafka's fields, timestamp in ms)."""
-
-    def __init__(self, offset: int, value: bytes) -> None:
-        self.topic, self.partition, self.offset = "in", 0, offset
-        self.timestamp, self.key, self.value = 1_700_000_000_000, None, value
-        self.headers: tuple[Any, ...] = ()
-
-
-def records(values: list[bytes]) -> list[Record]:
-    """Source records on in[0] from offset 0."""
-    return [Record(i, v) for i, v in enumerate(values)]
+def records(values: list[bytes]) -> list[SourceRecord]:
+    """Source records on in[0] from offset 0 (timestamps in ms)."""
+    return [
+        SourceRecord(
+            topic="in", partition=0, offset=i, timestamp=1_700_000_000_000, key=None, value=v
+        )
+        for i, v in enumerate(values)
+    ]
 
 
 def route(suite: Any, registry: CollectorRegistry) -> RouteProcessor:
@@ -61,7 +57,7 @@ def compiled(window: WindowConfig) -> CompiledSuite:
     return suite
 
 
-def process(processor: RouteProcessor, batch: list[Record]) -> None:
+def process(processor: RouteProcessor, batch: list[SourceRecord]) -> None:
     """Prepare a batch and report it delivered, as an engine does."""
     processor.delivered(asyncio.run(processor.prepare(batch)))
 

@@ -12,7 +12,8 @@ from dqgate.config import CircuitBreakerConfig, TombstonePolicy
 from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import PassThrough, RoutedBatch, RouteProcessor
 from dqgate.metrics import GateMetrics
-from dqgate.routing import REASONS, SOURCE_OFFSET, RouteTarget
+from dqgate.routing import REASONS, SOURCE_OFFSET, RouteTarget, SourceRecord
+from dqgate.shape import SuiteShape
 from dqgate.verdict import Failure, Outcome, Policy, Reason, Verdict
 
 TARGET = RouteTarget(clean="in.clean", quarantine="in.quarantine", suite_name="s", suite_hash="ab")
@@ -24,14 +25,12 @@ BAD = Verdict(outcome=Outcome.QUARANTINE, failures=(FAILURE,))
 GOOD = Verdict(outcome=Outcome.PASS)
 
 
-class Record:
-    """A consumed record as aiokafka has it (timestamp in ms)."""
-
-    def __init__(self, offset: int, value: bytes | None) -> None:
-        self.topic, self.partition, self.offset = "in", 2, offset
-        self.timestamp: int | None = 1_700_000_000_000
-        self.key, self.value = b"k", value
-        self.headers: tuple[tuple[str, bytes], ...] = ()
+def Record(offset: int, value: bytes | None) -> SourceRecord:
+    """A consumed record on in[2]@offset (timestamp in ms)."""
+    return SourceRecord(
+        topic="in", partition=2, offset=offset, timestamp=1_700_000_000_000, key=b"k",
+        value=value,
+    )  # fmt: skip
 
 
 class Evaluated:
@@ -53,6 +52,9 @@ class FakeSuite:
 
     def evaluate_batch(self, values: Sequence[bytes]) -> Evaluated:
         return Evaluated([self.evaluate(v) for v in values])
+
+    def shape(self) -> SuiteShape:
+        return SuiteShape(name=self.name, hash=self.hash)
 
 
 def processor(registry: CollectorRegistry, **kw: Any) -> RouteProcessor:

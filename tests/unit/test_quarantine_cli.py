@@ -11,7 +11,7 @@ import yaml
 
 from dqgate.cli.main import main
 from dqgate.config import load_config
-from dqgate.quarantine.redact import configured_fields
+from dqgate.redact import configured_fields
 
 SUBCOMMANDS = ("ls", "show", "stats", "export", "replay", "tail")
 

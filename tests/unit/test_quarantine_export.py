@@ -11,8 +11,8 @@ import pytest
 
 from dqgate.quarantine.envelope import QuarantinedRecord, decode_record
 from dqgate.quarantine.export import FORMULA_PREFIXES, CsvWriter, parse_fields, record_document
-from dqgate.quarantine.redact import MASK, Redactor
 from dqgate.quarantine.render import format_record, table
+from dqgate.redact import MASK, Redactor
 from dqgate.routing import Header
 
 FORMULAS = ('=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)")

@@ -47,7 +47,7 @@ def quarantined(
         topic="people",
         partition=2,
         offset=offset,
-        timestamp_ms=timestamp_ms,
+        timestamp=timestamp_ms,
         key=b"k",
         value=b'{"name": "x"}',
         headers=headers,

@@ -11,10 +11,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from dqgate.quarantine.audit import log_reveal
 from dqgate.quarantine.envelope import QuarantinedRecord, decode_record
 from dqgate.quarantine.export import CsvWriter, json_line, record_document
-from dqgate.quarantine.redact import MASK, Redactor, configured_fields, log_reveal
 from dqgate.quarantine.render import cut, format_record, safe_text, table
+from dqgate.redact import MASK, Redactor, configured_fields
 from dqgate.routing import Header
 
 SECRET_NAME = "Nikolai Fakenbury"

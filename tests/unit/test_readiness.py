@@ -97,9 +97,7 @@ def test_metrics_report_progress_per_route() -> None:
     before = metrics.progress()
     assert before.routed_next == {} and before.last_routed_age_s == {}
     metrics.declare_route("r")
-    record = SourceRecord(
-        topic="in", partition=2, offset=41, timestamp_ms=None, key=None, value=b"{}"
-    )
+    record = SourceRecord(topic="in", partition=2, offset=41, timestamp=None, key=None, value=b"{}")
     metrics.observe("r", [PASS], [record])
     after = metrics.progress()
     assert after.routed_next == {("r", 2): 42}

@@ -7,8 +7,7 @@ from typing import Any
 
 import orjson
 
-from dqgate.gate.faust_engine import _Consumed as FaustConsumed
-from dqgate.gate.faust_engine import faust_timestamp
+from dqgate.gate.faust_engine import faust_timestamp, source_record
 from dqgate.routing import (
     FAILURES,
     LINEAGE_HEADERS,
@@ -21,7 +20,6 @@ from dqgate.routing import (
     RouteHeaders,
     RouteTarget,
     SourceRecord,
-    _Consumed,
     lineage_of,
     quarantined_at,
     route,
@@ -37,7 +35,7 @@ def record(
 ) -> SourceRecord:
     """A source record on in[2]@offset with a fixed key and timestamp."""
     return SourceRecord(
-        topic="in", partition=2, offset=offset, timestamp_ms=1_700_000_000_123,
+        topic="in", partition=2, offset=offset, timestamp=1_700_000_000_123,
         key=b"k", value=value, headers=headers,
     )  # fmt: skip
 
@@ -142,9 +140,13 @@ class FakeMessage:
 
 
 def test_faust_message_restores_integer_milliseconds() -> None:
-    """A faust message timestamp in seconds becomes the original integer milliseconds."""
-    assert FaustConsumed(FakeMessage(1)).timestamp == 1_700_000_000_123
-    assert FaustConsumed(FakeMessage(1, timestamp=-0.001)).timestamp is None
+    """A faust message becomes the SourceRecord the batch engine would have read, its
+    timestamp in seconds back to the original integer milliseconds."""
+    assert source_record(FakeMessage(1)) == SourceRecord(
+        topic="in", partition=0, offset=1, timestamp=1_700_000_000_123, key=b"k", value=b"v",
+        headers=(("h", b"1"),),
+    )  # fmt: skip
+    assert source_record(FakeMessage(1, timestamp=-0.001)).timestamp is None
 
 
 def test_a_batch_is_routed_exactly_as_its_records_one_by_one() -> None:
@@ -159,8 +161,8 @@ def test_a_batch_is_routed_exactly_as_its_records_one_by_one() -> None:
         (record(6, value=None), failing(Reason.UNDECODABLE)),
     ]
     at = quarantined_at(1_700_000_000_000)
-    consumed = [_Consumed.of(source) for source, _ in cases]
-    batch = RouteHeaders(TARGET).route_batch(consumed, [v for _, v in cases], at)
+    sources = [source for source, _ in cases]
+    batch = RouteHeaders(TARGET).route_batch(sources, [v for _, v in cases], at)
     for (source, verdict), (topic, key, value, headers, stamp) in zip(cases, batch, strict=True):
         expected = route(source, verdict, TARGET, now_ms=1_700_000_000_000)
         assert (topic, key, value, tuple(headers), stamp) == (

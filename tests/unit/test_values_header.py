@@ -15,8 +15,8 @@ from dqgate.gate.circuit import CircuitBreaker
 from dqgate.gate.processor import RouteProcessor
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
-from dqgate.quarantine.redact import MASK, Redactor
-from dqgate.routing import VALUES, RouteTarget
+from dqgate.redact import MASK, Redactor
+from dqgate.routing import VALUES, RouteTarget, SourceRecord
 from dqgate.suites import compile_suite
 
 SUITE_PATH = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
@@ -83,18 +83,11 @@ def test_decode_stage_and_observed_only_failures_get_no_header() -> None:
     assert VALUES not in dict(batch.outputs[0][3])
 
 
-class Consumed:
-    """A consumed record on in[0] (aiokafka's fields, no timestamp)."""
-
-    def __init__(self, offset: int, value: bytes) -> None:
-        self.topic, self.partition, self.offset = "in", 0, offset
-        self.timestamp, self.key, self.value = None, None, value
-        self.headers: tuple[Any, ...] = ()
-
-
-def source(value: bytes, offset: int = 0) -> Consumed:
-    """A consumed record on in[0]@offset."""
-    return Consumed(offset, value)
+def source(value: bytes, offset: int = 0) -> SourceRecord:
+    """A consumed record on in[0]@offset (no timestamp)."""
+    return SourceRecord(
+        topic="in", partition=0, offset=offset, timestamp=None, key=None, value=value
+    )
 
 
 def processor_with(values: ValuesHeader | None) -> RouteProcessor:

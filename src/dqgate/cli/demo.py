@@ -123,7 +123,7 @@ def add_run(demo_sub: SubParsers) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from dqgate.gate.demo import run_demo
+    from dqgate.demo.run import run_demo
 
     return run_demo(
         args.count,

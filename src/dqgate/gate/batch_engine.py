@@ -38,7 +38,6 @@ from aiokafka import ConsumerRebalanceListener
 from dqgate.config import GateConfig
 from dqgate.errors import GateError
 from dqgate.gate.circuit import log_trip
-from dqgate.gate.connection import aiokafka_options
 from dqgate.gate.emit import Emitter, Sent
 from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
@@ -46,6 +45,7 @@ from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
 from dqgate.gate.stubs import refused_record
+from dqgate.kafka.clients import aiokafka_options
 from dqgate.metrics import GateMetrics
 
 __all__ = ["BatchEngine", "run_batch"]

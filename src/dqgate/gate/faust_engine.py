@@ -21,19 +21,19 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final, NoReturn, cast
 
 from dqgate.config import GateConfig
 from dqgate.errors import ConfigError, DeliveryError
-from dqgate.gate.connection import faust_options
 from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
+from dqgate.kafka.clients import faust_options
 from dqgate.metrics import GateMetrics
-from dqgate.routing import Header
+from dqgate.routing import SourceRecord
 
 __all__ = [
     "TESTED_FAUST_VERSIONS",
@@ -42,6 +42,7 @@ __all__ = [
     "check_faust_version",
     "faust_timestamp",
     "run_faust",
+    "source_record",
 ]
 
 log = logging.getLogger(__name__)
@@ -82,22 +83,18 @@ def faust_timestamp(timestamp_ms: int | None) -> float | None:
     return None if timestamp_ms is None else (timestamp_ms + 0.5) / 1000.0
 
 
-class _Consumed:
-    """A faust message as the processor reads records (timestamp back to integer ms)."""
-
-    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
-
-    def __init__(self, message: Any) -> None:
-        self.topic: str = message.topic
-        self.partition: int = message.partition
-        self.offset: int = message.offset
-        stamp = message.timestamp
-        self.timestamp: int | None = (
-            round(stamp * 1000.0) if stamp is not None and stamp >= 0 else None
-        )
-        self.key: bytes | None = message.key
-        self.value: bytes | None = message.value
-        self.headers: Sequence[Header] = tuple(message.headers or ())
+def source_record(message: Any) -> SourceRecord:
+    """A faust message as the processor reads records (its timestamp back to integer ms)."""
+    stamp = message.timestamp
+    return SourceRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp=round(stamp * 1000.0) if stamp is not None and stamp >= 0 else None,
+        key=message.key,
+        value=message.value,
+        headers=tuple(message.headers or ()),
+    )
 
 
 class AckGuard:
@@ -322,9 +319,9 @@ class FaustRuntime:
 
     async def _route(self, processor: RouteProcessor, messages: list[Any]) -> None:
         """Route one take() batch (it may span partitions) and await every delivery."""
-        by_partition: dict[int, list[_Consumed]] = {}
+        by_partition: dict[int, list[SourceRecord]] = {}
         for message in messages:
-            by_partition.setdefault(message.partition, []).append(_Consumed(message))
+            by_partition.setdefault(message.partition, []).append(source_record(message))
         producer = self.app.producer
         for records in by_partition.values():
             batch = await processor.prepare(records, cut=False)

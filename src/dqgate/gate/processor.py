@@ -20,12 +20,13 @@ from typing import Any, Final, Protocol, cast
 
 from dqgate.config import TombstonePolicy
 from dqgate.gate.circuit import CircuitBreaker
-from dqgate.gate.stubs import StubRecord, stub_headers, stub_verdict
+from dqgate.gate.stubs import stub_headers, stub_record, stub_verdict
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.provenance import ReplaySeal
-from dqgate.routing import Header, Output, RouteHeaders, RouteTarget, quarantined_at
-from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
+from dqgate.routing import Consumed, Output, RouteHeaders, RouteTarget, quarantined_at
+from dqgate.shape import SuiteShape
+from dqgate.verdict import PASS, Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
     "Consumed",
@@ -41,31 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR_ID: Final = "dqgate.internal"
-
-
-class Consumed(Protocol):
-    """A consumed record, as aiokafka's ``ConsumerRecord`` has it (timestamp in ms)."""
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def timestamp(self) -> int | None: ...
-
-    @property
-    def key(self) -> bytes | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
-
-    @property
-    def headers(self) -> Sequence[Header]: ...
 
 
 class Evaluation(Protocol):
@@ -97,6 +73,8 @@ class Evaluator(Protocol):
 
     def evaluate_batch(self, values: Sequence[bytes]) -> Evaluation: ...
 
+    def shape(self) -> SuiteShape: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Evaluated:
@@ -104,9 +82,6 @@ class _Evaluated:
     decoded: int = 0
     missing: tuple[int, ...] = ()
     window_input: object | None = None
-
-
-_PASS: Final = Verdict(outcome=Outcome.PASS)
 
 
 class PassThrough:
@@ -117,10 +92,13 @@ class PassThrough:
         self.hash = hash
 
     def evaluate(self, record: bytes) -> Verdict:
-        return _PASS
+        return PASS
 
     def evaluate_batch(self, values: Sequence[bytes]) -> Evaluation:
-        return _Evaluated(verdicts=[_PASS] * len(values))
+        return _Evaluated(verdicts=[PASS] * len(values))
+
+    def shape(self) -> SuiteShape:
+        return SuiteShape(name=self.name, hash=self.hash)
 
 
 TOMBSTONE_ID: Final = "dqgate.decode"
@@ -209,9 +187,9 @@ class RouteProcessor:
         self._clock_ms = clock_ms
         self._headers = RouteHeaders(target, seal=seal)
         passes = tombstones is TombstonePolicy.CLEAN or isinstance(suite, PassThrough)
-        self._tombstone = _PASS if passes else _tombstone(suite.name)
+        self._tombstone = PASS if passes else _tombstone(suite.name)
         self._threaded = bool(getattr(suite, "has_fallback", False))
-        metrics.declare_route(route_name, suite)
+        metrics.declare_route(route_name, suite.shape())
 
     @property
     def paused(self) -> bool:
@@ -286,11 +264,13 @@ class RouteProcessor:
         record's in ``batch`` for the metrics."""
         record = batch.records[index]
         verdict = stub_verdict(self.suite.name, batch.verdicts[index], topic, error)
-        stub = StubRecord(record, keep_timestamp=type(error).__name__ != "InvalidTimestampError")
+        stub, dropped = stub_record(
+            record, keep_timestamp=type(error).__name__ != "InvalidTimestampError"
+        )
         ((out, key, value, headers, stamp),) = self._headers.route_batch(
             [stub], [verdict], quarantined_at(self._clock_ms())
         )
-        headers.extend(stub_headers(record, stub, topic, error))
+        headers.extend(stub_headers(record, dropped, topic, error))
         if batch.verdicts[index].outcome is Outcome.PASS:
             batch.quarantined += 1
         else:

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-from dqgate.routing import Header
+from dqgate.routing import Consumed, Header, SourceRecord
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
@@ -37,9 +37,9 @@ __all__ = [
     "STUB_SHA256",
     "STUB_SIZE",
     "STUB_TOPIC",
-    "StubRecord",
     "refused_record",
     "stub_headers",
+    "stub_record",
     "stub_verdict",
 ]
 
@@ -75,38 +75,40 @@ def stub_verdict(suite: str, verdict: Verdict, topic: str, error: BaseException)
     return Verdict(outcome=outcome, failures=(*verdict.failures, failure), stage=Stage.DELIVER)
 
 
-class StubRecord:
-    """The stub of a consumed record, as the routing reads records."""
+def stub_record(record: Consumed, *, keep_timestamp: bool) -> tuple[SourceRecord, list[str]]:
+    """The stub of a consumed record, and what it leaves out (``dqgate.stub.dropped``)."""
+    dropped = ["value"]
+    key = record.key
+    if key is not None and len(key) > MAX_KEPT_KEY_BYTES:
+        key = None
+        dropped.append("key")
+    headers: Sequence[Header] = record.headers or ()
+    size = sum(len(name) + len(value or b"") for name, value in headers)
+    if size > MAX_KEPT_HEADER_BYTES:
+        headers = ()
+        dropped.append("headers")
+    stub = SourceRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        timestamp=record.timestamp if keep_timestamp else None,
+        key=key,
+        value=b"",
+        headers=tuple(headers),
+    )
+    return stub, dropped
 
-    __slots__ = ("dropped", "headers", "key", "offset", "partition", "timestamp", "topic", "value")
 
-    def __init__(self, record: Any, *, keep_timestamp: bool) -> None:
-        self.topic: str = record.topic
-        self.partition: int = record.partition
-        self.offset: int = record.offset
-        self.timestamp: int | None = record.timestamp if keep_timestamp else None
-        self.value = b""
-        self.dropped = ["value"]
-        key: bytes | None = record.key
-        if key is not None and len(key) > MAX_KEPT_KEY_BYTES:
-            key = None
-            self.dropped.append("key")
-        self.key = key
-        headers: Sequence[Header] = record.headers or ()
-        size = sum(len(name) + len(value or b"") for name, value in headers)
-        if size > MAX_KEPT_HEADER_BYTES:
-            headers = ()
-            self.dropped.append("headers")
-        self.headers = headers
-
-
-def stub_headers(record: Any, stub: StubRecord, topic: str, error: BaseException) -> list[Header]:
-    """The stub's own headers: the original value's size and digest, and why."""
+def stub_headers(
+    record: Consumed, dropped: Sequence[str], topic: str, error: BaseException
+) -> list[Header]:
+    """The stub's own headers: the original value's size and digest, why, and what the
+    stub left out (``dropped``, from :func:`stub_record`)."""
     value: bytes = record.value or b""
     return [
         (STUB_SIZE, b"%d" % len(value)),
         (STUB_SHA256, hashlib.sha256(value).hexdigest().encode("ascii")),
         (STUB_TOPIC, topic.encode("utf-8")),
         (STUB_ERROR, type(error).__name__.encode("utf-8")),
-        (STUB_DROPPED, ",".join(stub.dropped).encode("utf-8")),
+        (STUB_DROPPED, ",".join(dropped).encode("utf-8")),
     ]

@@ -19,7 +19,7 @@ from typing import Any
 
 from dqgate.config import GateConfig, KafkaConfig
 from dqgate.errors import ConfigError, GateError
-from dqgate.gate.connection import aiokafka_options
+from dqgate.kafka.clients import aiokafka_options
 
 __all__ = ["TopicPlan", "prepare_topics"]
 

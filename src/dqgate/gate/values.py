@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dqgate.quarantine.redact import MASK, Redactor, dump_document, load_document
+from dqgate.redact import MASK, Redactor, dump_document, load_document
 from dqgate.verdict import Stage, Verdict
 
 __all__ = ["DEFAULT_MAX_VALUE_BYTES", "ValuesHeader"]

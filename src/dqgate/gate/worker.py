@@ -41,7 +41,7 @@ from dqgate.gate.topics import prepare_topics
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.provenance import ReplaySeal
-from dqgate.quarantine.redact import Redactor
+from dqgate.redact import Redactor
 from dqgate.routing import RouteTarget
 
 __all__ = ["fatal", "run_gate"]

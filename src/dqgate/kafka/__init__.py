@@ -10,7 +10,9 @@
 The broker is assembled from Maven Central jars (``fetch_jars``) and run with ``java``.
 Secured listeners (SASL_PLAINTEXT, SASL_SSL, SSL with client certificates), the KRaft
 ``StandardAuthorizer``, a throw-away CA (``create_local_pki``), ACL helpers and the
-client-side checks (``probe_connection``, ``check_permissions``) live here too.
+client-side checks (``probe_connection``, ``check_permissions``) live here too, and so do
+the settings of every Kafka client dqgate makes (:mod:`dqgate.kafka.clients`) and the one
+group-less partition reader of its tools (:mod:`dqgate.kafka.reader`).
 Importing this package does not import aiokafka; the admin helpers do, when called.
 """
 

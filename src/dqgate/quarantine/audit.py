@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import os
 import socket
 from collections.abc import Iterator, Mapping
@@ -36,12 +37,36 @@ from typing import Any, Final
 import orjson
 
 from dqgate.errors import ConfigError
-from dqgate.quarantine.redact import log_reveal
 
-__all__ = ["AUDIT_ENV", "EVENT", "RevealAudit", "audited"]
+__all__ = ["AUDIT_ENV", "EVENT", "RevealAudit", "audited", "log_reveal"]
 
 AUDIT_ENV: Final = "DQGATE_AUDIT_LOG"
 EVENT: Final = "dqgate.quarantine.reveal"
+_log = logging.getLogger(__name__)
+
+
+def log_reveal(*, command: str, topic: str, audit_log: object = None) -> None:
+    """Say on stderr that redaction was turned off (who, where, what topic; never values)."""
+    if not _log.isEnabledFor(logging.WARNING):  # an audit line: --log-level cannot hide it
+        _log.setLevel(logging.WARNING)
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = "unknown"
+    recorded = (
+        f"recorded in the audit log {audit_log}"
+        if audit_log is not None
+        else "no audit_log is configured, so this is recorded nowhere else"
+    )
+    _log.warning(
+        "--reveal: redaction is off; user %s on host %s ran `dqgate quarantine %s` on "
+        "topic %s; record values are shown unmasked; %s",
+        user,
+        socket.gethostname(),
+        command,
+        topic,
+        recorded,
+    )
 
 
 def _account() -> tuple[str, int]:

@@ -22,8 +22,8 @@ from typing import IO, Any, TypeVar
 
 from dqgate.errors import ConfigError
 from dqgate.quarantine.audit import AUDIT_ENV, RevealAudit
-from dqgate.quarantine.redact import Redactor, configured_fields
 from dqgate.quarantine.selection import Selection
+from dqgate.redact import Redactor, configured_fields
 
 __all__ = [
     "BOOTSTRAP_ENV",
@@ -57,7 +57,7 @@ class Context:
 def context_of(args: argparse.Namespace) -> Context:
     """The connection and configuration the arguments describe."""
     from dqgate.config import KafkaConfig, load_config
-    from dqgate.gate.connection import aiokafka_options
+    from dqgate.kafka.clients import aiokafka_options
 
     if args.config is not None:
         config = load_config(

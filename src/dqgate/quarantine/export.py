@@ -38,8 +38,8 @@ from typing import IO, Any, Final
 import orjson
 
 from dqgate.quarantine.envelope import QuarantinedRecord
-from dqgate.quarantine.redact import JsonNumber, Redactor, Shown, dump_document, load_document
 from dqgate.quarantine.selection import format_ms
+from dqgate.redact import JsonNumber, Redactor, Shown, dump_document, load_document
 
 __all__ = [
     "CSV_COLUMNS",

@@ -21,22 +21,18 @@ Records are read with ``isolation_level=read_committed`` and never commit offset
 
 from __future__ import annotations
 
-import asyncio
-import time
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final
+from typing import Any
 
-from dqgate.errors import ConfigError, GateError
-from dqgate.kafka.probe import connection_error
+from dqgate.errors import ConfigError
+from dqgate.kafka.reader import PartitionReader, partitions_of
 from dqgate.quarantine.envelope import QuarantinedRecord, from_message
 from dqgate.quarantine.selection import Selection
 
 __all__ = ["PartitionRange", "QuarantineReader", "ReadStats", "topic_partitions"]
-
-_MAX_BATCH: Final = 500
-_POLL_MS: Final = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,20 +65,9 @@ class ReadStats:
 
 async def topic_partitions(options: Mapping[str, Any], topic: str) -> list[int]:
     """The partition numbers of ``topic``; ConfigError when it does not exist."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.errors import KafkaError
-
-    admin = AIOKafkaAdminClient(**options)
-    try:
-        await admin.start()
-        described = await admin.describe_topics(None)  # all: naming one may auto-create it
-    except (KafkaError, OSError) as exc:
-        raise await connection_error(options, exc) from exc
-    finally:
-        await admin.close()
-    for entry in described:
-        if entry["topic"] == topic and entry["error_code"] == 0 and entry["partitions"]:
-            return sorted(int(p["partition"]) for p in entry["partitions"])
+    found = await partitions_of(options, [topic])
+    if topic in found:
+        return found[topic]
     raise ConfigError(
         f"topic {topic!r} does not exist (or is not visible to this user); "
         "`dqgate quarantine ls --config GATE.YAML` lists the quarantine topics"
@@ -90,7 +75,8 @@ async def topic_partitions(options: Mapping[str, Any], topic: str) -> list[int]:
 
 
 class QuarantineReader:
-    """Reads one :class:`Selection` (async context manager around an aiokafka consumer).
+    """Reads one :class:`Selection` (async context manager around a
+    :class:`~dqgate.kafka.reader.PartitionReader`).
 
     ``resume_after`` maps partitions to the last offset already handled (a replay
     checkpoint): reading starts after it.
@@ -109,13 +95,10 @@ class QuarantineReader:
         self._options = dict(options)
         self._resume = dict(resume_after or {})
         self._idle_timeout_s = idle_timeout_s
-        self._consumer: Any = None
+        self._reader: PartitionReader | None = None
         self._partitions: list[int] = []
 
     async def __aenter__(self) -> QuarantineReader:
-        from aiokafka import AIOKafkaConsumer
-        from aiokafka.errors import KafkaError
-
         topic = self.selection.topic
         available = await topic_partitions(self._options, topic)
         wanted = self.selection.partitions
@@ -126,18 +109,7 @@ class QuarantineReader:
                 f"no partition {', '.join(map(str, unknown))}"
             )
         self._partitions = [p for p in available if not wanted or p in wanted]
-        self._consumer = AIOKafkaConsumer(
-            **self._options,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        try:
-            await self._consumer.start()
-            await asyncio.sleep(0)  # let aiokafka's no-group task start, or stop() raises
-        except (KafkaError, OSError) as exc:
-            raise await connection_error(self._options, exc) from exc
+        self._reader = await PartitionReader(self._options).__aenter__()
         return self
 
     async def __aexit__(
@@ -146,30 +118,34 @@ class QuarantineReader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        if self._reader is not None:
+            await self._reader.__aexit__(exc_type, exc, tb)
+            self._reader = None
+
+    @property
+    def _open(self) -> PartitionReader:
+        if self._reader is None:
+            raise RuntimeError("QuarantineReader is used outside its `async with`")
+        return self._reader
 
     async def plan(self) -> list[PartitionRange]:
         """The offset range of every selected partition (also kept in ``stats.ranges``)."""
-        from aiokafka import TopicPartition
-
-        topic = self.selection.topic
-        tps = [TopicPartition(topic, p) for p in self._partitions]
-        begins = await self._consumer.beginning_offsets(tps)
-        ends = await self._consumer.end_offsets(tps)
-        starts = {tp: int(begins[tp]) for tp in tps}
-        stops = {tp: int(ends[tp]) for tp in tps}
+        reader = self._open
+        tps = reader.partitions(self.selection.topic, self._partitions)
+        starts = await reader.beginning_offsets(tps)
+        stops = await reader.end_offsets(tps)
         since, until = self.selection.since, self.selection.until
         if since is not None:
-            found = await self._consumer.offsets_for_times({tp: since.epoch_ms for tp in tps})
+            found = await reader.offsets_for_times(tps, since.epoch_ms)
             for tp in tps:
-                starts[tp] = stops[tp] if found[tp] is None else max(starts[tp], found[tp].offset)
+                at = found[tp]
+                starts[tp] = stops[tp] if at is None else max(starts[tp], at)
         if until is not None:
-            found = await self._consumer.offsets_for_times({tp: until.epoch_ms + 1 for tp in tps})
+            found = await reader.offsets_for_times(tps, until.epoch_ms + 1)
             for tp in tps:
-                if found[tp] is not None:
-                    stops[tp] = min(stops[tp], found[tp].offset)
+                at = found[tp]
+                if at is not None:
+                    stops[tp] = min(stops[tp], at)
         for tp in tps:
             if tp.partition in self._resume:
                 starts[tp] = max(starts[tp], self._resume[tp.partition] + 1)
@@ -183,8 +159,7 @@ class QuarantineReader:
 
     async def records(self) -> AsyncIterator[QuarantinedRecord]:
         """The selected records, partition after partition, each in offset order."""
-        from aiokafka import TopicPartition
-
+        reader = self._open
         ranges = self.stats.ranges or await self.plan()
         limit = self.selection.limit
         for span in ranges:
@@ -192,50 +167,31 @@ class QuarantineReader:
                 return
             if span.size == 0:
                 continue
-            tp = TopicPartition(self.selection.topic, span.partition)
-            self._consumer.assign([tp])
-            self._consumer.seek(tp, span.start)
-            idle_since = time.monotonic()
-            while (position := await self._consumer.position(tp)) < span.stop:
-                if limit is not None and self.stats.matched >= limit:
-                    return
-                batch = await self._consumer.getmany(
-                    tp, timeout_ms=_POLL_MS, max_records=min(_MAX_BATCH, span.stop - position)
-                )
-                messages = batch.get(tp, [])
-                if not messages:
-                    if time.monotonic() - idle_since > self._idle_timeout_s:
-                        raise GateError(
-                            f"no records from {tp.topic}[{tp.partition}]@{position} for "
-                            f"{self._idle_timeout_s:.0f} s although its range ends at "
-                            f"{span.stop}; is the broker reachable?",
-                            retriable=True,
-                        )
-                    continue
-                idle_since = time.monotonic()
-                for message in messages:
-                    self.stats.fetched += 1
-                    if message.offset >= span.stop:
-                        break
-                    record = from_message(message)
-                    if self.selection.matches(record):
-                        self.stats.matched += 1
-                        yield record
-                        if limit is not None and self.stats.matched >= limit:
-                            return
+            (tp,) = reader.partitions(self.selection.topic, [span.partition])
+            batches = reader.read_range(
+                tp, span.start, span.stop, idle_timeout_s=self._idle_timeout_s
+            )
+            async with contextlib.aclosing(batches):
+                async for messages in batches:
+                    for message in messages:
+                        self.stats.fetched += 1
+                        if message.offset >= span.stop:
+                            break
+                        record = from_message(message)
+                        if self.selection.matches(record):
+                            self.stats.matched += 1
+                            yield record
+                            if limit is not None and self.stats.matched >= limit:
+                                return
 
     async def follow(self) -> AsyncIterator[QuarantinedRecord]:
         """Records appended after the call, as they arrive, forever (``limit`` ends it)."""
-        from aiokafka import TopicPartition
-
-        tps = [TopicPartition(self.selection.topic, p) for p in self._partitions]
-        self._consumer.assign(tps)
-        ends = await self._consumer.end_offsets(tps)
-        for tp in tps:
-            self._consumer.seek(tp, ends[tp])
+        reader = self._open
+        tps = reader.partitions(self.selection.topic, self._partitions)
+        await reader.assign(tps, at="end")
         limit = self.selection.limit
         while limit is None or self.stats.matched < limit:
-            batch = await self._consumer.getmany(timeout_ms=_POLL_MS, max_records=_MAX_BATCH)
+            batch = await reader.poll()
             for tp in sorted(batch, key=lambda t: t.partition):
                 for message in batch[tp]:
                     self.stats.fetched += 1

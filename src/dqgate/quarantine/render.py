@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any, Final, Literal, TypeAlias
 
 from dqgate.quarantine.envelope import QuarantinedRecord
-from dqgate.quarantine.redact import Redactor, Shown
 from dqgate.quarantine.selection import format_ms
+from dqgate.redact import Redactor, Shown
 from dqgate.routing import VALUES
 
 __all__ = ["cut", "format_record", "safe_text", "table", "terminal_width"]

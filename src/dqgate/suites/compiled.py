@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dqgate.errors import SuiteError, UnsupportedExpectationError
+from dqgate.shape import MostlyShape, SuiteShape
 from dqgate.suites import decoding
 from dqgate.suites.batch import BatchEvaluation, combine, count_missing, window_input
 from dqgate.suites.checks import ERROR, FAIL
@@ -47,7 +48,7 @@ from dqgate.suites.native import (
 from dqgate.suites.regexes import DEFAULT_REGEX_BUDGET_S, regex_warnings
 from dqgate.suites.registry import CheckOptions, registration
 from dqgate.suites.windows import MostlyCounter, WindowAggregator, WindowConfig, WindowInput
-from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
+from dqgate.verdict import PASS, Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
     "DECODE_ID",
@@ -59,7 +60,6 @@ __all__ = [
 
 DEFAULT_MAX_RECORD_BYTES: Final = 1_048_576
 DECODE_ID: Final = "dqgate.decode"
-_PASS_VERDICT: Final = Verdict(outcome=Outcome.PASS)
 _CACHE_SIZE: Final = 4096
 """Distinct check-code rows whose Verdict is kept (beyond it, Verdicts are built per record)."""
 _NO_SPAN: Final = 2**32 - 1
@@ -199,6 +199,31 @@ class CompiledSuite:
             for c in reads_of(columns_of(e.gx), getattr(e.gx, "row_condition", None)):
                 seen.setdefault(c, None)
         return tuple(seen)
+
+    def shape(self) -> SuiteShape:
+        """What a route running this suite exports (the metrics take it, never the suite):
+        its columns, its per-record expectations and decode id, each compiled
+        expectation's usual failure and the ``mostly`` of those below 1."""
+        per_record = [
+            key
+            for key, decision in self.modes.items()
+            if decision.mode in (Mode.COMPILED, Mode.FALLBACK)
+        ]
+        return SuiteShape(
+            name=self.name,
+            hash=self.hash,
+            columns=self.columns,
+            expectations=(*per_record, DECODE_ID),
+            decode_expectation=DECODE_ID,
+            failures=tuple(e.on_fail for e in self.expectations),
+            mostly=tuple(
+                MostlyShape(
+                    expectation_id=e.expectation_id, type=e.type, column=e.column, mostly=e.mostly
+                )
+                for e in self.expectations
+                if e.mostly < 1.0
+            ),
+        )
 
     @property
     def decider(self) -> Decide | None:
@@ -434,7 +459,7 @@ class CompiledSuite:
             for code, pair in zip(row[1:], self._failures, strict=True)
             if code in (FAIL, ERROR)
         )
-        built = combine(failures) if failures else _PASS_VERDICT
+        built = combine(failures) if failures else PASS
         key = row.translate(_OUTCOME_ONLY)
         verdict = self._shared.get(key, built)
         if len(self._verdicts) < _CACHE_SIZE:

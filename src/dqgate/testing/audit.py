@@ -16,46 +16,19 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from dqgate.routing import REASONS, Header, lineage_of
+from dqgate.kafka.reader import PartitionReader, partitions_of
+from dqgate.routing import REASONS, SourceRecord, lineage_of
 
-__all__ = ["ConsumedRecord", "OutputReader", "SourceOffset", "end_offsets"]
+__all__ = ["OutputReader", "SourceOffset", "end_offsets"]
 
 SourceOffset = tuple[str, int, int]
 """``(topic, partition, offset)`` of a source record."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConsumedRecord:
-    """One record read back from an output topic."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[Header, ...]
-
-    def header(self, name: str) -> bytes | None:
-        """The first header named ``name`` (None if absent)."""
-        return next((v for n, v in self.headers if n == name), None)
-
-
 async def _partitions(options: Mapping[str, Any], topics: Iterable[str]) -> list[Any]:
-    from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(**options)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(sorted(set(topics)))
-    finally:
-        await admin.close()
+    found = await partitions_of(options, topics)
     return [
-        TopicPartition(t["topic"], p["partition"])
-        for t in described
-        if t["error_code"] == 0
-        for p in t["partitions"]
+        tp for topic, ps in sorted(found.items()) for tp in PartitionReader.partitions(topic, ps)
     ]
 
 
@@ -63,16 +36,10 @@ async def end_offsets(
     options: Mapping[str, Any], topics: Iterable[str]
 ) -> dict[tuple[str, int], int]:
     """``{(topic, partition): end offset}`` of existing ``topics``."""
-    from aiokafka import AIOKafkaConsumer
-
     tps = await _partitions(options, topics)
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(tps) if tps else {}
-    finally:
-        await consumer.stop()
-    return {(tp.topic, tp.partition): int(end) for tp, end in ends.items()}
+    async with PartitionReader(options) as reader:
+        ends = await reader.end_offsets(tps)
+    return {(tp.topic, tp.partition): end for tp, end in ends.items()}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -86,7 +53,8 @@ class _Tally:
 class OutputReader:
     """Reads output topics from their beginning (async context manager).
 
-    ``keep_records=True`` also keeps every record (for byte-for-byte comparisons).
+    ``keep_records=True`` also keeps every record read (:class:`~dqgate.routing.SourceRecord`
+    values, for byte-for-byte comparisons).
     """
 
     def __init__(
@@ -101,20 +69,14 @@ class OutputReader:
         self._topics = tuple(topics)
         self._quarantine = frozenset(quarantine_topics)
         self._keep = keep_records
-        self._consumer: Any = None
+        self._reader: PartitionReader | None = None
         self._tally = _Tally()
-        self.records: list[ConsumedRecord] = []
+        self.records: list[SourceRecord] = []
 
     async def __aenter__(self) -> OutputReader:
-        from aiokafka import AIOKafkaConsumer
-
         tps = await _partitions(self._options, self._topics)
-        self._consumer = AIOKafkaConsumer(
-            **self._options, enable_auto_commit=False, auto_offset_reset="earliest"
-        )
-        await self._consumer.start()
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        self._reader = await PartitionReader(self._options).__aenter__()
+        await self._reader.assign(tps, at="beginning")
         return self
 
     async def __aexit__(
@@ -123,13 +85,15 @@ class OutputReader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        if self._reader is not None:
+            await self._reader.__aexit__(exc_type, exc, tb)
+            self._reader = None
 
     async def poll(self, timeout_s: float = 0.5) -> int:
         """Read what is available (waiting up to ``timeout_s``); returns records read."""
-        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=10_000)
+        if self._reader is None:
+            raise RuntimeError("OutputReader is used outside its `async with`")
+        batches = await self._reader.poll(timeout_s, max_records=10_000)
         n = 0
         tally = self._tally
         for messages in batches.values():
@@ -148,11 +112,11 @@ class OutputReader:
                             tally.reasons[reason] += 1
                 if self._keep:
                     self.records.append(
-                        ConsumedRecord(
+                        SourceRecord(
                             topic=m.topic,
                             partition=m.partition,
                             offset=m.offset,
-                            timestamp_ms=m.timestamp,
+                            timestamp=m.timestamp,
                             key=m.key,
                             value=m.value,
                             headers=headers,

@@ -52,7 +52,7 @@ def run_demo(
     """Run the demo end to end; returns 0 when every record was routed, else 1.
 
     ``secure``: SASL_SSL, SASL_PLAINTEXT or SSL runs every client as a least-privileged
-    principal over that protocol (:mod:`dqgate.gate.demo_secure`).
+    principal over that protocol (:mod:`dqgate.demo.secure`).
     """
     from dqgate.kafka import BrokerConfig, broker_status, start_broker, stop_broker
     from dqgate.kafka.jars import project_root
@@ -70,7 +70,7 @@ def run_demo(
     say = _printer(stream)
     security = None
     if secure is not None:
-        from dqgate.gate.demo_secure import SecureDemo
+        from dqgate.demo.secure import SecureDemo
 
         security = SecureDemo.create(data.with_name(f"{data.name}-secrets"), secure)
         say(f"secured demo over {secure}: CA, certificates and passwords in {security.directory}")
@@ -88,7 +88,7 @@ def run_demo(
         options = feed_options = plain
         operator = config
         if security is not None:
-            from dqgate.gate.demo_secure import ADMIN, GATE, OPERATOR, PRODUCER, client_options
+            from dqgate.demo.secure import ADMIN, GATE, OPERATOR, PRODUCER, client_options
             from dqgate.kafka import create_acls
 
             acls = security.acls(
@@ -110,7 +110,7 @@ def run_demo(
             )
             say(f"gate, producer and operator connect over {secure} to "
                 f"{sections[GATE]['bootstrap_servers']}")  # fmt: skip
-        from dqgate.gate.process import start_worker
+        from dqgate.testing.process import start_worker
 
         worker = start_worker(["--config", str(config)], log_path=data / "gate.log")
         url = worker.wait_ready()
@@ -195,8 +195,8 @@ async def _feed_and_wait(
 ) -> dict[str, Any] | None:
     """Produce with ``feed_options``; count the outputs with ``options``."""
     from dqgate.demo.generator import DefectTally, generate
-    from dqgate.gate.audit import OutputReader, end_offsets
-    from dqgate.gate.feed import FeedRecord, produce
+    from dqgate.testing.audit import OutputReader, end_offsets
+    from dqgate.testing.feed import FeedRecord, produce
 
     tally = DefectTally()
 

@@ -15,23 +15,22 @@ The fields come from the gate configuration (``redact: [person_name, id_number]`
 - the opt-in ``dqgate.values`` header (the failing columns' values, already redacted by
   the gate with its own list) is redacted again like a value, with this list.
 
-``--reveal`` turns all of it off and is logged as a WARNING on stderr naming the user,
-the host, the command and the topic (never values), whatever ``--log-level`` says, and
-as JSON lines in the configured audit log (:mod:`dqgate.quarantine.audit`). With no
+``--reveal`` turns all of it off (and is audited: :mod:`dqgate.quarantine.audit`). With no
 field configured, nothing is redacted.
+
+The gate applies the same rules to the opt-in ``dqgate.values`` header
+(:mod:`dqgate.gate.values`), and the quarantine commands to what they show, so this
+module belongs to neither side.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import logging
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from dqgate.quarantine.envelope import DQGATE_HEADER_PREFIX
+from dqgate.provenance import DQGATE_PREFIX
 from dqgate.routing import VALUES, Header
 
 __all__ = [
@@ -42,41 +41,15 @@ __all__ = [
     "configured_fields",
     "dump_document",
     "load_document",
-    "log_reveal",
 ]
 
 MASK: Final = "[redacted]"
-_log = logging.getLogger("dqgate.quarantine.audit")
 
 
 def configured_fields(config: object) -> tuple[str, ...]:
     """The ``redact`` list of a GateConfig (empty when the configuration has none)."""
     fields: Iterable[str] = getattr(config, "redact", ()) or ()
     return tuple(fields)
-
-
-def log_reveal(*, command: str, topic: str, audit_log: object = None) -> None:
-    """Say on stderr that redaction was turned off (who, where, what topic; never values)."""
-    if not _log.isEnabledFor(logging.WARNING):  # an audit line: --log-level cannot hide it
-        _log.setLevel(logging.WARNING)
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = "unknown"
-    recorded = (
-        f"recorded in the audit log {audit_log}"
-        if audit_log is not None
-        else "no audit_log is configured, so this is recorded nowhere else"
-    )
-    _log.warning(
-        "--reveal: redaction is off; user %s on host %s ran `dqgate quarantine %s` on "
-        "topic %s; record values are shown unmasked; %s",
-        user,
-        socket.gethostname(),
-        command,
-        topic,
-        recorded,
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +111,7 @@ class Redactor:
             size = 0 if raw is None else len(raw)
             hidden = (
                 self.active
-                and not name.startswith(DQGATE_HEADER_PREFIX)
+                and not name.startswith(DQGATE_PREFIX)
                 and name.casefold() in self.fields
             )
             shown = (

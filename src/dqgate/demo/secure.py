@@ -136,7 +136,7 @@ class SecureDemo:
 def client_options(config_path: Path) -> dict[str, Any]:
     """aiokafka options from a gate configuration file (its ``kafka:`` section)."""
     from dqgate.config import load_config
-    from dqgate.gate.connection import aiokafka_options
+    from dqgate.kafka.clients import aiokafka_options
 
     return aiokafka_options(load_config(config_path).kafka)
 

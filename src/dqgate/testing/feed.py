@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dqgate.gate.audit import SourceOffset
 from dqgate.routing import Header
+from dqgate.testing.audit import SourceOffset
 
 __all__ = ["FeedRecord", "produce"]
 

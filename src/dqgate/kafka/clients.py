@@ -1,6 +1,8 @@
 """Kafka client settings from a KafkaConfig: for aiokafka clients and for faust's App.
 
-The only place that turns the configured secrets back into strings.
+One module for every client dqgate makes: the gate's engines, the quarantine commands,
+the demo and the test and benchmark harness (:mod:`dqgate.testing`). The only place that
+turns the configured secrets back into strings.
 """
 
 from __future__ import annotations
