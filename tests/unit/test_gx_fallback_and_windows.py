@@ -130,19 +130,20 @@ def test_mostly_ratio_skips_nulls_for_column_maps() -> None:
 
 
 def test_time_window_closes_on_tick() -> None:
-    """A window limited by time closes on tick() once its time is up."""
+    """A window limited by time closes on tick() once its time is up (an injected clock)."""
     now = [0.0]
-    suite = compile_suite(
-        {"name": "t", "expectations": [ETH]},
-        window=WindowConfig(window_records=None, window_seconds=5),
+    suite = compile_suite({"name": "t", "expectations": [ETH]})
+    windows = suite.new_window_aggregator(
+        WindowConfig(window_records=None, window_seconds=5), clock=lambda: now[0]
     )
-    suite.windows._clock = lambda: now[0]
-    suite.windows._opened_at = 0.0
-    suite.evaluate_many([{"eth": "A"}])
-    assert suite.windows.drain() == []
-    now[0] = 6.0
-    suite.windows.tick()
-    assert [r.records for r in suite.windows.drain()] == [1]
+    assert windows is not None
+    windows.add(suite.evaluate_batch([b'{"eth": "A"}']).window_input)
+    now[0] = 4.9
+    windows.tick()
+    assert windows.drain() == []
+    now[0] = 5.0
+    windows.tick()
+    assert [r.records for r in windows.drain()] == [1]
 
 
 class _RaisingBatch:
@@ -159,14 +160,13 @@ def test_engine_reports_every_expectation_as_errored_when_gx_raises() -> None:
     """GX raising out of validate() becomes an error result per expectation, values withheld."""
     from dqgate.suites.gx_engine import GxEngine
 
-    engine = GxEngine()
+    engine = GxEngine(batch_definition=_RaisingBatch())
     suite = engine.register(
         [
             ("a", {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}),
             ("b", {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "x"}}),
         ]
     )
-    engine._batch = _RaisingBatch()
     results = engine.validate(suite, [{"x": 1}], ["x"])
     assert sorted(r.key for r in results) == ["a", "b"]
     assert all(not r.success and r.error for r in results)

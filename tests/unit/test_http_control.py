@@ -31,6 +31,8 @@ PASSWORD = "scrape-pw-3b9e77a1"
 SUITE = Path(__file__).resolve().parents[2] / "expectations" / "incident_reports.json"
 ROUTE = {"source": "in", "suite": str(SUITE), "clean": "ok", "quarantine": "bad"}
 JSON = {"Content-Type": "application/json"}
+REFUSED_LOG = logging.getLogger("dqgate.gate.http.refused")
+"""Where the endpoint logs refused requests (rate-limited by its QuietLogFilter)."""
 
 
 def _config(**extra: Any) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def gate() -> Iterator[tuple[str, Routes]]:
 @pytest.fixture(autouse=True)
 def fresh_refusal_log() -> None:
     """Each test starts with no refusal cause already logged in this interval."""
-    for quiet in http_module._refused.filters:
+    for quiet in REFUSED_LOG.filters:
         assert isinstance(quiet, http_module.QuietLogFilter)
         quiet.flush(final=True)
 
@@ -345,7 +347,7 @@ def test_a_flood_of_refused_requests_logs_one_line(
 ) -> None:
     """50 unauthenticated requests: one log line; the rest are counted, not written."""
     url, _ = gate
-    quiet = http_module._refused.filters[0]
+    quiet = REFUSED_LOG.filters[0]
     assert isinstance(quiet, http_module.QuietLogFilter)
     before = sum(quiet.suppressed.values())
     with caplog.at_level(logging.WARNING, logger="dqgate.gate.http"):

@@ -17,7 +17,7 @@ from typing import BinaryIO, TypeAlias
 
 from dqgate.errors import ConfigError
 
-SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # noqa: SLF001 - its only name
 
 
 def register(sub: SubParsers) -> None:

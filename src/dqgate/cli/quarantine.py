@@ -24,7 +24,7 @@ from dqgate.verdict import Reason
 
 __all__ = ["register"]
 
-SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # noqa: SLF001 - its only name
 Handler = Callable[[argparse.Namespace], int]
 _DISTINCT_HELP = (
     "count distinct origins (the source records behind the copies that replays leave), "

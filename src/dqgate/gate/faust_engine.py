@@ -160,7 +160,7 @@ class FaustRuntime:
 
         # The Cython stream iterator acks skipped events inline, around Consumer.ack;
         # the pure-Python iterator goes through it, so the AckGuard sees every ack.
-        faust.streams._CStreamIterator = None  # type: ignore[attr-defined]
+        faust.streams._CStreamIterator = None  # type: ignore[attr-defined]  # noqa: SLF001 - faust's hooks: this module's job
         self.config = config
         self.processors = dict(processors)
         self.metrics = metrics
@@ -215,7 +215,7 @@ class FaustRuntime:
         """
         self.guard.install(self.app.consumer)
         consumer: Any = self.app.consumer
-        commit = consumer._commit
+        commit = consumer._commit  # noqa: SLF001 - faust's hooks: this module's job
         metrics = self.metrics
 
         async def timed_commit(offsets: Any) -> bool:
@@ -224,7 +224,7 @@ class FaustRuntime:
                 metrics.record_commit()
             return done
 
-        consumer._commit = timed_commit
+        consumer._commit = timed_commit  # noqa: SLF001 - faust's hooks: this module's job
 
     async def _tick_windows(self, *_: Any) -> None:
         for processor in self.processors.values():
@@ -243,7 +243,7 @@ class FaustRuntime:
             tps = [tp for tp in self.app.consumer.assignment() if tp.topic in sources]
             if tps:
                 self._end_offsets.update(await self.app.consumer.highwaters(*tps))
-        except Exception as exc:  # the lag stays as it was this time
+        except Exception as exc:  # noqa: BLE001 - the lag stays as it was this time
             log.debug("highwaters unavailable: %s", type(exc).__name__)
 
     def partition_offsets(self) -> list[tuple[str, int, int | None, int | None]]:
@@ -258,7 +258,7 @@ class FaustRuntime:
                 continue
             try:
                 highwater = consumer.highwater(tp)
-            except Exception:  # no fetch yet, or revoked meanwhile
+            except Exception:  # noqa: BLE001 - no fetch yet, or revoked meanwhile
                 highwater = None
             known = self._end_offsets.get(tp)
             if known is not None and (highwater is None or known > highwater):
@@ -273,7 +273,7 @@ class FaustRuntime:
         else:
             try:
                 partitions = self.partition_offsets()
-            except Exception:  # consumer restarting: judged on assignment alone
+            except Exception:  # noqa: BLE001 - consumer restarting: judged on assignment alone
                 partitions = []
         return assess(
             assigned=self.assigned_once,
@@ -370,7 +370,7 @@ class FaustRuntime:
         source = next(r.source for r in self.config.routes if r.name == route_name)
         try:
             assigned = self.app.consumer.assignment()
-        except Exception:  # consumer not started yet: nothing to pause
+        except Exception:  # noqa: BLE001 - consumer not started yet: nothing to pause
             return []
         return [TopicPartition(tp.topic, tp.partition) for tp in assigned if tp.topic == source]
 
@@ -385,8 +385,8 @@ class FaustRuntime:
         tps = self._source_partitions(route_name)
         if not tps:
             return
-        thread = self.app.consumer._thread  # type: ignore[attr-defined]
-        client = thread._ensure_consumer()
+        thread = self.app.consumer._thread  # type: ignore[attr-defined]  # noqa: SLF001 - faust's hooks: this module's job
+        client = thread._ensure_consumer()  # noqa: SLF001 - faust's hooks: this module's job
 
         async def apply() -> None:
             assigned = client.assignment()
@@ -403,7 +403,7 @@ class FaustRuntime:
             await self._fetching(route_name, paused=True)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # keep routing rather than stop the worker
+        except Exception as exc:  # noqa: BLE001 - keep routing rather than stop the worker
             log.error("route %s: could not pause fetching: %s", route_name, type(exc).__name__)
 
     async def resume(self, route_name: str) -> ResumeResult:
@@ -423,7 +423,7 @@ class FaustRuntime:
         try:
             for tp in self.app.consumer.assignment():
                 partitions.setdefault(tp.topic, []).append(tp.partition)
-        except Exception:  # consumer not started yet
+        except Exception:  # noqa: BLE001 - consumer not started yet: /healthz answers all the same
             pass
         readiness = self.readiness()
         return {

@@ -159,7 +159,7 @@ async def create_acls(
         return
     request = _request(_API_CREATE_ACLS, bindings)
     async with admin_client(bootstrap, timeout_s=timeout_s, options=client_options) as admin:
-        response = await admin._send_request(request)
+        response = await admin._send_request(request)  # noqa: SLF001 - no public API for CreateAcls
     failed = [
         f"{binding}: {message or code}"
         for binding, (code, message) in zip(bindings, response.creation_responses, strict=True)
@@ -181,7 +181,7 @@ async def delete_acls(
         return 0
     request = _request(_API_DELETE_ACLS, bindings)
     async with admin_client(bootstrap, timeout_s=timeout_s, options=client_options) as admin:
-        response = await admin._send_request(request)
+        response = await admin._send_request(request)  # noqa: SLF001 - no public API for DeleteAcls
     deleted = 0
     for binding, entry in zip(bindings, response.filter_responses, strict=True):
         code, message, matching = entry[0], entry[1], entry[2]

@@ -118,7 +118,7 @@ async def _topic_operations(admin: Any, topics: list[str]) -> dict[str, int]:
     from aiokafka.errors import for_code
 
     request = _metadata_request_class()(topics)
-    response = await admin._send_request(request)
+    response = await admin._send_request(request)  # noqa: SLF001 - no public API for it
     result: dict[str, int] = {}
     for entry in response.topics:
         code, name, operations = int(entry[0]), str(entry[1]), int(entry[4])
@@ -139,7 +139,7 @@ async def _group_operations(admin: Any, group: str) -> int:
     for attempt in range(_COORDINATOR_ATTEMPTS):
         try:
             coordinator = await admin.find_coordinator(group)
-            response = await admin._send_request(request, coordinator)
+            response = await admin._send_request(request, coordinator)  # noqa: SLF001 - no public API for it
             code = int(response.groups[0][0])
             if code not in (_NO_ERROR, _GROUP_AUTHORIZATION_FAILED):
                 raise for_code(code)(f"description of group {group!r}")

@@ -90,7 +90,7 @@ async def partition_sizes(
         cluster = await admin.describe_cluster()
         for broker in cluster.get("brokers", ()):
             try:
-                response = await admin._send_request(  # no public API for this request
+                response = await admin._send_request(  # noqa: SLF001 - no public API for DescribeLogDirs
                     DescribeLogDirsRequest(wanted), int(broker["node_id"])
                 )
             except (KafkaError, OSError, NotImplementedError) as exc:

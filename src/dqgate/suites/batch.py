@@ -36,7 +36,7 @@ def count_missing(records: Sequence[Mapping[str, Any]], column: str) -> int:
     """Records in which ``column`` is absent or null (a mapping that cannot be read: not)."""
     try:
         return list(map(dict.get, records, repeat(column))).count(None)  # type: ignore[arg-type]
-    except Exception:  # mappings that are not dicts, or that raise when read
+    except Exception:  # noqa: BLE001 - a mapping that raises when read
         count = 0
         for r in records:
             with contextlib.suppress(Exception):
@@ -48,7 +48,7 @@ def _project(record: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any
     """The record's values of ``columns`` (a mapping that cannot be read gives none)."""
     try:
         return {c: record[c] for c in columns if c in record}
-    except Exception:
+    except Exception:  # noqa: BLE001 - a mapping that cannot be read gives none
         return {}
 
 

@@ -21,7 +21,8 @@ immutable values). Unsupported expectations stop compilation.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -239,12 +240,19 @@ class CompiledSuite:
         """True when some expectations run in GX's engine per batch."""
         return bool(self._fallback_specs)
 
-    def new_window_aggregator(self, config: WindowConfig) -> WindowAggregator | None:
-        """A fresh aggregator of this suite's windows; None when there is nothing to aggregate."""
-        aggregator = self._aggregator(config)
+    def new_window_aggregator(
+        self, config: WindowConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> WindowAggregator | None:
+        """A fresh aggregator of this suite's windows; None when there is nothing to aggregate.
+
+        ``clock`` (seconds) times the windows limited by ``window_seconds``.
+        """
+        aggregator = self._aggregator(config, clock)
         return aggregator if aggregator.active else None
 
-    def _aggregator(self, config: WindowConfig) -> WindowAggregator:
+    def _aggregator(
+        self, config: WindowConfig, clock: Callable[[], float] = time.monotonic
+    ) -> WindowAggregator:
         return WindowAggregator(
             self._window_specs,
             [
@@ -257,6 +265,7 @@ class CompiledSuite:
             ],
             self.columns,
             config,
+            clock=clock,
         )
 
     def decode(self, raw: RawRecord) -> dict[str, Any] | Verdict:
@@ -397,7 +406,7 @@ class CompiledSuite:
         for fn in self._fns:
             try:
                 codes.append(fn(record))
-            except Exception:  # a bug in a check is a verdict, never a crash
+            except Exception:  # noqa: BLE001 - a bug in a check is a verdict, never a crash
                 codes.append(ERROR)
         return bytes(codes)
 
@@ -431,7 +440,7 @@ class CompiledSuite:
                 target = record
             try:
                 codes[k] = self._fns[check](target)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a bug in a check is a verdict, never a crash
                 codes[k] = ERROR
             k = codes.find(UNDECIDED, k + 1)
         return bytes(codes), record

@@ -145,7 +145,7 @@ def strptime_matcher(fmt: str) -> Callable[[Any], bool]:
         return _slow(fmt)
     slow = _slow(fmt)
     try:
-        regex = _strptime._TimeRE_cache.compile(fmt)
+        regex = _strptime._TimeRE_cache.compile(fmt)  # noqa: SLF001 - strptime's own regex: the same parse
     except (AttributeError, KeyError, IndexError, re.error):
         return slow
     match = regex.match

@@ -122,7 +122,7 @@ def _with_condition(condition: Any, fn: CheckFn) -> CheckFn:
     def check(record: Mapping[str, Any]) -> int:
         try:
             selected = selects(record)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a row condition that raises: an error verdict
             return ERROR
         return fn(record) if selected else SKIP
 

@@ -75,7 +75,9 @@ class GxEngine:
 
     _shared: GxEngine | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, *, batch_definition: Any = None) -> None:
+        """``batch_definition``: what turns a frame into a GX batch (None: a pandas
+        whole-dataframe batch definition in this engine's own ephemeral context)."""
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -84,7 +86,7 @@ class GxEngine:
         self._context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
-        self._batch = (
+        self._batch = batch_definition or (
             self._context.data_sources.add_pandas(f"dqgate_{next(_names)}")
             .add_dataframe_asset("records")
             .add_batch_definition_whole_dataframe("batch")
@@ -125,7 +127,7 @@ class GxEngine:
                 outcome = self._batch.get_batch(batch_parameters={"dataframe": frame}).validate(
                     suite, result_format=RESULT_FORMAT
                 )
-            except Exception as exc:  # GX lets some metric errors escape validate()
+            except Exception as exc:  # noqa: BLE001 - GX lets some metric errors escape validate()
                 return _raised(suite, exc)
         results = []
         for r in outcome.results:

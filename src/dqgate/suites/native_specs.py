@@ -203,7 +203,7 @@ def _strftime_supported(fmt: str) -> bool:
     if not directives <= _FAST_DIRECTIVES or not {"Y", "m", "d"} <= directives:
         return False
     try:
-        _strptime._TimeRE_cache.compile(fmt)
+        _strptime._TimeRE_cache.compile(fmt)  # noqa: SLF001 - strptime's own regex: the same parse
     except (AttributeError, KeyError, IndexError, re.error):
         return False
     names = tuple(n for n in ("Y", "m", "d", "H", "M", "S") if n in directives)
