@@ -31,7 +31,7 @@ GATES = {
     "batch-alt-wait": "dqgate `engine: batch`, `batch_wait_s` {alt_wait}",
     "faust-passthrough": "dqgate `engine: faust`, `validate: false`",
     "gx-batch": "micro-batch GX (batches of {batch})",
-    "gx-naive": "naive GX (one record at a time)",
+    "gx-naive": "naive GX (one record at a time; {naive} records)",
 }
 """Every gate the bench knows, in the order of the results table."""
 
@@ -147,7 +147,11 @@ def _ms(value: float) -> str:
 
 
 def _label(name: str, plan: Plan) -> str:
-    return GATES[name].format(alt_wait=f"{plan.alt_wait_s:g} s", batch=f"{plan.batch_size:,}")
+    return GATES[name].format(
+        alt_wait=f"{plan.alt_wait_s:g} s",
+        batch=f"{plan.batch_size:,}",
+        naive=f"{plan.naive_count:,}",
+    )
 
 
 def report(

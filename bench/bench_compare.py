@@ -40,7 +40,8 @@ broker stopped: validation alone, and the routing headers' cost in process.
 
 Prints the Markdown results and writes them to ``bench/out/bench_compare-<time>.md``
 (git-ignored); ``--update-readme`` also replaces the block between the ``bench_compare``
-markers in bench/README.md (not when a quarantine check failed).
+markers in bench/README.md (not when a quarantine check failed). A run that seems stuck:
+``kill -USR1 <its pid>`` prints where each of its tasks waits.
 """
 
 from __future__ import annotations
