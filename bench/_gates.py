@@ -6,13 +6,14 @@
   ``getmany`` (at most ``--batch-size`` records, waiting at most ``--batch-wait-s``), each
   partition's records produced unchanged (key, value, headers, timestamp; no checks, no
   added headers) to the clean topic as record batches, one per output partition, through
-  dqgate's own ``Emitter`` (the producer's batch API; keyed records partitioned like the
-  Java client), without waiting for the acknowledgements: fetched-but-uncommittable
+  dqgate's own ``Emitter`` set up as the batch engine sets it up (the producer's batch
+  API; the source partition kept when the counts match), without waiting for the
+  acknowledgements: fetched-but-uncommittable
   records are bounded by ``--max-in-flight-records`` (the gate's default), and each
   partition's offsets are committed every ``commit_interval_s`` up to the last batch
   whose outputs, and those of every earlier batch, were acknowledged. The producer and
-  consumer settings are the batch engine's (idempotent, acks=all, linger 5 ms, 512 KiB
-  batches; no auto-commit, ``max_poll_records`` = batch size).
+  consumer settings are the batch engine's (acks=all, its linger and batch size; no
+  auto-commit, ``max_poll_records`` = batch size).
 - ``gx-naive``: each record validated by GX's engine on its own (a one-row frame).
 - ``gx-batch``: records validated by GX's engine in batches (``--batch-size``, filled for
   at most ``--batch-wait-s`` like faust's ``take_events``).
@@ -41,8 +42,6 @@ from typing import Any
 
 SUITE = Path(__file__).resolve().parents[1] / "expectations" / "incident_reports.json"
 COMMIT_INTERVAL_S = 2.8
-LINGER_MS = 5
-MAX_BATCH_BYTES = 512 * 1024
 
 
 class Evaluator:
@@ -121,8 +120,11 @@ def _stop_event() -> asyncio.Event:
 
 
 def _clients(args: argparse.Namespace, **consumer: Any) -> tuple[Any, Any]:
-    """The gate's consumer and producer (the batch engine's settings)."""
+    """The gate's consumer and producer: the batch engine's settings (keep in step with
+    ``BatchEngine._start_clients``; its linger and batch size are imported from it)."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from dqgate.gate.batch_engine import _LINGER_MS, _MAX_BATCH_BYTES
 
     return (
         AIOKafkaConsumer(
@@ -137,9 +139,9 @@ def _clients(args: argparse.Namespace, **consumer: Any) -> tuple[Any, Any]:
         AIOKafkaProducer(
             bootstrap_servers=args.bootstrap,
             acks="all",
-            enable_idempotence=True,
-            linger_ms=LINGER_MS,
-            max_batch_size=MAX_BATCH_BYTES,
+            enable_idempotence=False,  # as the batch engine (see its comment)
+            linger_ms=_LINGER_MS,
+            max_batch_size=_MAX_BATCH_BYTES,
         ),
     )
 
@@ -199,7 +201,8 @@ async def run_passthrough(args: argparse.Namespace) -> None:
     consumer, producer = _clients(args)
     await producer.start()
     await consumer.start()
-    emitter = Emitter(producer, {args.clean: len(await producer.partitions_for(args.clean))})
+    counts = {t: len(await producer.partitions_for(t)) for t in (args.source, args.clean)}
+    emitter = Emitter(producer, counts, {args.source: (args.clean,)})  # as the batch engine
     pending = Pending(args.max_in_flight_records)
     clean = args.clean
     wait_ms = max(1, round(args.batch_wait_s * 1000))
@@ -223,8 +226,9 @@ async def run_passthrough(args: argparse.Namespace) -> None:
             fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=args.batch_size)
             for tp, records in fetched.items():
                 outputs = [(clean, r.key, r.value, list(r.headers), r.timestamp) for r in records]
-                futures = await emitter.send(outputs)
-                pending.add(tp, records[-1].offset + 1, len(records), asyncio.gather(*futures))
+                sent = await emitter.send(outputs, tp.topic, tp.partition)
+                delivered = asyncio.gather(*(s.future for s in sent))
+                pending.add(tp, records[-1].offset + 1, len(records), delivered)
         await pending.drain()
         offsets = pending.committable()
         if offsets:

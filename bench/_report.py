@@ -109,10 +109,10 @@ class GateResult:
 class HeaderCost:
     """CPU µs per record of the routing headers, measured in process."""
 
-    prepare_us: float
-    """``RouteProcessor.prepare`` (evaluation, verdicts, routing) with the headers."""
-    prepare_bare_us: float
-    """The same with ``RouteHeaders.build`` picking the topic only."""
+    route_us: float
+    """``RouteHeaders.route_batch``: the outputs with every header."""
+    route_bare_us: float
+    """The same outputs, the topic picked and no header added."""
     encode_us: float
     """The outputs with their headers appended to aiokafka record batches and built."""
     encode_bare_us: float
@@ -124,7 +124,7 @@ class HeaderCost:
     @property
     def per_record_us(self) -> float:
         """What the headers add per record: building plus encoding."""
-        return (self.prepare_us - self.prepare_bare_us) + (self.encode_us - self.encode_bare_us)
+        return (self.route_us - self.route_bare_us) + (self.encode_us - self.encode_bare_us)
 
 
 class RssProbe:
@@ -251,12 +251,12 @@ def _rss_at_100k(result: GateResult) -> int:
 def _headers_text(headers: HeaderCost, results: dict[str, GateResult]) -> list[str]:
     batch = results.get("batch")
     lines = [
-        f"Routing headers, in process ({headers.records:,} of the run's records, CPU time, "
-        f"best of 3, one pinned core): `RouteProcessor.prepare` (evaluation, verdicts, "
-        f"routing: the engines' work per batch before producing) {headers.prepare_us:.2f} µs "
-        f"per record with the headers against {headers.prepare_bare_us:.2f} µs with "
-        f"`RouteHeaders.build` picking the topic alone; appending the outputs to aiokafka "
-        f"record batches {headers.encode_us:.2f} µs "
+        f"Routing headers, in process ({headers.records:,} of the run's records in batches "
+        f"of the run's size with the verdicts `RouteProcessor.prepare` gave them, CPU time, "
+        f"best of 5, one pinned core): `RouteHeaders.route_batch` {headers.route_us:.2f} µs "
+        f"per record against {headers.route_bare_us:.2f} µs for the same outputs without "
+        f"headers (topic picked, key, value and timestamp kept); appending the outputs to "
+        f"aiokafka record batches {headers.encode_us:.2f} µs "
         f"with the headers ({headers.header_bytes:,.0f} bytes per record) against "
         f"{headers.encode_bare_us:.2f} µs without: the headers add "
         f"{headers.per_record_us:.2f} µs per record."
@@ -299,18 +299,20 @@ def targets(plan: Plan, results: dict[str, GateResult], headers: HeaderCost) -> 
     if passthrough is not None:
         share = batch.rate / passthrough.rate
         rows.append(("≥ 70% of the aiokafka pass-through", f"{share:.0%}", share >= 0.7))
+    if bare is not None:
+        share = 1 - bare.cpu_s_per_100k / batch.cpu_s_per_100k
+        rows.append((
+            "routing headers ≤ 20% of the time per record (end to end: the worker's CPU per "
+            "record with them vs `batch-no-headers`)",
+            f"{share:.0%}", share <= 0.2,
+        ))  # fmt: skip
     per_record = batch.cpu_s_per_100k * 10
     share = headers.per_record_us / per_record
     rows.append((
-        "routing headers ≤ 20% of the time per record (in process, of the worker's CPU)",
+        "routing headers ≤ 20% (in process: building and encoding them, of the worker's CPU "
+        "per record; a lower bound, steadier)",
         f"{share:.0%}", share <= 0.2,
     ))  # fmt: skip
-    if bare is not None:
-        slower = 1 - batch.rate / bare.rate  # (time with - time without) / time with
-        rows.append((
-            "routing headers ≤ 20% (cross-check, end to end: 1 - with / without, records/s)",
-            f"{slower:.0%}", slower <= 0.2,
-        ))  # fmt: skip
     if batch.latencies_ms:
         p99 = percentile(batch.latencies_ms, 0.99)
         rows.append(("p99 latency ≤ 50 ms at 50% load", f"{p99:,.0f} ms", p99 <= 50))

@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import itertools
 import os
 import signal
@@ -392,15 +393,16 @@ class _Consumed:
     headers: tuple[Any, ...] = ()
 
 
-def header_cost(plan: Plan, records: int = 100_000, rounds: int = 3) -> HeaderCost:
-    """CPU µs per record of the routing headers, in process (best of ``rounds``).
+def header_cost(plan: Plan, records: int = 100_000, rounds: int = 5) -> HeaderCost:
+    """CPU µs per record of the routing headers, in process (best of ``rounds``, the
+    variants interleaved, the garbage collector off while timing).
 
-    Two places: building them, as ``RouteProcessor.prepare`` (what the engines call per
-    batch: evaluation, verdicts, routing) on the run's records in batches of the run's
-    size, with ``RouteHeaders.build`` as it is and reduced to picking the topic
-    (``_dqgate_no_headers``); and encoding them, as the producer's record batches
-    (aiokafka's ``BatchBuilder.append`` and ``_build``) of those outputs with and
-    without them.
+    Two places: building them, as ``RouteHeaders.route_batch`` (what
+    ``RouteProcessor.prepare`` calls per batch for both engines) on the run's records and
+    the verdicts ``prepare`` gave them, in batches of the run's size, against the same
+    batches through ``_dqgate_no_headers``' topic-picking replacement; and encoding them,
+    as the producer's record batches (aiokafka's ``BatchBuilder.append`` and ``_build``)
+    of those outputs with and without the headers.
     """
     import _dqgate_no_headers
     from aiokafka.producer.message_accumulator import BatchBuilder
@@ -409,37 +411,40 @@ def header_cost(plan: Plan, records: int = 100_000, rounds: int = 3) -> HeaderCo
     from dqgate.gate.circuit import CircuitBreaker
     from dqgate.gate.processor import RouteProcessor
     from dqgate.metrics import GateMetrics
-    from dqgate.routing import RouteHeaders, RouteTarget
+    from dqgate.routing import RouteHeaders, RouteTarget, quarantined_at
     from dqgate.suites import compile_suite
 
     suite = compile_suite(ROOT / "expectations" / "incident_reports.json")
     now_ms = time.time_ns() // 1_000_000
     source = "bench-batch-0123abcd"
+    target = RouteTarget(
+        clean=f"{source}.clean", quarantine=f"{source}.quarantine",
+        suite_name=suite.name, suite_hash=suite.hash,
+    )  # fmt: skip
     consumed = [
         _Consumed(source, i & 3, i >> 2, now_ms, r.key, r.value)
         for i, r in enumerate(plan.feed[:records])
     ]
     batches = [consumed[i : i + plan.batch_size] for i in range(0, len(consumed), plan.batch_size)]
+    processor = RouteProcessor(
+        route_name=source, suite=suite, target=target,
+        metrics=GateMetrics(CollectorRegistry()), breaker=CircuitBreaker(None),
+    )  # fmt: skip
 
-    def prepare_all() -> list[Any]:
-        processor = RouteProcessor(
-            route_name=source,
-            suite=suite,
-            target=RouteTarget(
-                clean=f"{source}.clean", quarantine=f"{source}.quarantine",
-                suite_name=suite.name, suite_hash=suite.hash,
-            ),
-            metrics=GateMetrics(CollectorRegistry()),
-            breaker=CircuitBreaker(None),
-        )  # fmt: skip
+    async def prepare_all() -> list[Any]:
+        return [(await processor.prepare(batch)).verdicts for batch in batches]
 
-        async def run() -> list[Any]:
-            outputs = []
-            for batch in batches:
-                outputs += (await processor.prepare(batch)).outputs
-            return outputs
+    verdicts = asyncio.run(prepare_all())
+    at = quarantined_at(now_ms)
+    full = getattr(RouteHeaders, _dqgate_no_headers._PATCHED)
+    bare = _dqgate_no_headers._route_only
 
-        return asyncio.run(run())
+    def route_all(route: Callable[..., list[Any]]) -> list[Any]:
+        headers = RouteHeaders(target)
+        outputs = []
+        for batch, judged in zip(batches, verdicts, strict=True):
+            outputs += route(headers, batch, judged, at)
+        return outputs
 
     def encode(outputs: list[Any]) -> None:
         builder = BatchBuilder(512 * 1024, 0)
@@ -450,29 +455,29 @@ def header_cost(plan: Plan, records: int = 100_000, rounds: int = 3) -> HeaderCo
                 builder.append(timestamp=stamp, key=key, value=value, headers=headers)
         builder._build()
 
-    def best(fn: Callable[[], object]) -> float:
-        times = []
-        for _ in range(rounds):
+    def timed(fn: Callable[[], object]) -> float:
+        """CPU µs per record of one call, the garbage collector off (as timeit does)."""
+        gc.collect()
+        gc.disable()
+        try:
             started = time.process_time()
             fn()
-            times.append(time.process_time() - started)
-        return min(times) / len(consumed) * 1e6
+            return (time.process_time() - started) / len(consumed) * 1e6
+        finally:
+            gc.enable()
 
-    with_headers = prepare_all()
-    prepare_us = best(prepare_all)
-    original = _dqgate_no_headers.patch()
-    try:
-        without = prepare_all()
-        prepare_bare_us = best(prepare_all)
-    finally:
-        RouteHeaders.build = original  # type: ignore[method-assign]
-    if any(headers for *_, headers, _stamp in without):
-        raise SystemExit("bench/_dqgate_no_headers.py no longer removes the routing headers")
+    with_headers, without = route_all(full), route_all(bare)
+    runs: dict[str, list[float]] = {"route": [], "bare": [], "encode": [], "encode_bare": []}
+    for _ in range(rounds):  # interleaved, so that drift on a shared machine hits both
+        runs["route"].append(timed(lambda: route_all(full)))
+        runs["bare"].append(timed(lambda: route_all(bare)))
+        runs["encode"].append(timed(lambda: encode(with_headers)))
+        runs["encode_bare"].append(timed(lambda: encode(without)))
     return HeaderCost(
-        prepare_us=prepare_us,
-        prepare_bare_us=prepare_bare_us,
-        encode_us=best(lambda: encode(with_headers)),
-        encode_bare_us=best(lambda: encode(without)),
+        route_us=min(runs["route"]),
+        route_bare_us=min(runs["bare"]),
+        encode_us=min(runs["encode"]),
+        encode_bare_us=min(runs["encode_bare"]),
         header_bytes=sum(
             len(k) + len(v or b"") for *_, headers, _stamp in with_headers for k, v in headers
         )
