@@ -139,18 +139,32 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## Benchmarks (not tests): dqgate against the plain-aiokafka ceiling, faust pass-through,
-## naive and micro-batch GX, validation alone (bench/bench_compare.py, one local broker).
-## Results in bench/out/ (git-ignored); BENCH_ARGS=--update-readme writes bench/README.md.
-## Quick run: make bench BENCH_COUNT=20000 BENCH_SOAK_COUNT=100000. Installs py-spy
-## into .venv on demand (for the profile; not a project dependency).
-BENCH_COUNT ?= 100000
+## Benchmarks (not tests): dqgate's engines (batch, faust) side by side with a Quix Streams
+## app and a confluent-kafka loop (hand-written checks), the aiokafka pass-through ceiling,
+## the batch engine without routing headers and on 2 workers; validation alone
+## (bench/bench_compare.py, one local broker; bench/README.md says how it measures).
+## Results in bench/out/ (git-ignored); BENCH_ARGS=--update-readme writes bench/README.md;
+## BENCH_ARGS=--gates=batch,quix picks gates. Quick run: make bench BENCH_COUNT=20000
+## BENCH_SOAK_COUNT=0. The peers' libraries (the `bench` extra) go into their own
+## virtualenv, .venv/bench (pins: bench/constraints-bench.txt); py-spy into .venv on
+## demand (for the profile). Neither is a project dependency.
+BENCH_COUNT ?= 200000
 BENCH_SOAK_COUNT ?= 1000000
 BENCH_ARGS ?=
-bench: $(STAMP) kafka-jars
+BENCH_VENV := $(VENV)/bench
+BENCH_CONSTRAINTS ?= bench/constraints-bench.txt
+$(BENCH_VENV)/.installed: pyproject.toml bench/constraints-bench.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['bench']))" > $(BENCH_VENV)/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet -c $(BENCH_CONSTRAINTS) -r $(BENCH_VENV)/requirements.txt
+	@if $(BENCH_VENV)/bin/python -c "import pyarrow" 2>/dev/null; then \
+	  echo "pyarrow is installed in $(BENCH_VENV): remove it (it must not be installed)" >&2; exit 1; fi
+	touch $@
+
+bench: $(STAMP) kafka-jars $(BENCH_VENV)/.installed
 	test -x $(BIN)/py-spy || $(BIN)/python -m pip install --quiet "py-spy>=0.4,<0.5"
 	$(BIN)/python bench/bench_compare.py --count $(BENCH_COUNT) \
-	  --soak-count $(BENCH_SOAK_COUNT) $(BENCH_ARGS)
+	  --soak-count $(BENCH_SOAK_COUNT) --peer-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .kafka .dqgate .demo .pytest_cache .mypy_cache .ruff_cache .tools

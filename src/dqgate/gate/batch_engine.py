@@ -59,6 +59,7 @@ _WINDOW_TICK_S: Final = 1.0
 _LAG_REFRESH_S: Final = 5.0
 _TOPIC_WATCH_S: Final = 5.0
 _DRAIN_POLL_S: Final = 0.005
+_MAX_QUEUED_BATCHES: Final = 2
 
 Fatal = Callable[[str, int], NoReturn]
 _Item = tuple[Any, PartitionProgress, Sequence[Consumed], int]
@@ -88,6 +89,7 @@ class BatchEngine:
             max_records=config.max_in_flight_records, max_bytes=config.max_in_flight_bytes
         )
         self._queues: dict[str, asyncio.Queue[_Item | None]] = {}
+        self._dequeued = asyncio.Event()
         self._stopping = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         self._consumer: Any = None
@@ -224,17 +226,38 @@ class BatchEngine:
     # --- the hot path --------------------------------------------------------------------
 
     async def _fetch(self) -> None:
+        """Fetch batches for the routes that are ready for one.
+
+        A route's worker holds at most ``_MAX_QUEUED_BATCHES`` fetched batches: the
+        partitions of a busy route are left out of ``getmany`` (the client keeps them
+        buffered), so fetched records wait in the route's queue for one batch at most
+        (latency), a slow route holds back only its own partitions, and the in-flight
+        bounds cap what waits for acknowledgements.
+        """
         consumer = self._consumer
         wait_ms = max(1, round(self.config.batch_wait_s * 1000))
         batch_size = self.config.batch_size
         in_flight = self._in_flight
         partitions = self._partitions
-        queues = {source: self._queues[p.route_name] for source, p in self._by_source.items()}
+        by_source = self._by_source
+        queues = {source: self._queues[p.route_name] for source, p in by_source.items()}
+        ready = self._dequeued
         while not self._stopping.is_set():
             if in_flight.full():
                 await in_flight.wait_for_room()
                 continue
-            fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=batch_size)
+            busy = {s for s, q in queues.items() if q.qsize() >= _MAX_QUEUED_BATCHES}
+            if busy:
+                wanted = [tp for tp in partitions if tp.topic not in busy]
+                if not wanted:
+                    ready.clear()
+                    await ready.wait()
+                    continue
+                fetched = await consumer.getmany(
+                    *wanted, timeout_ms=wait_ms, max_records=batch_size
+                )
+            else:
+                fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=batch_size)
             for tp, records in fetched.items():
                 state = partitions.get(tp)
                 if state is None or state.revoked or not records:
@@ -245,6 +268,7 @@ class BatchEngine:
                 in_flight.add(len(records), size)
                 state.queued += 1
                 queues[tp.topic].put_nowait((tp, state, records, size))
+            await asyncio.sleep(0)  # let the route workers take what was fetched
 
     async def _route_worker(
         self, processor: RouteProcessor, queue: asyncio.Queue[_Item | None]
@@ -253,6 +277,7 @@ class BatchEngine:
         assert emitter is not None
         while True:
             item = await queue.get()
+            self._dequeued.set()
             if item is None:
                 return
             tp, state, records, size = item
