@@ -2,8 +2,8 @@
 
 The bench's peer gates (``_peer_quix.py``, ``_peer_confluent.py``) are what a Python
 team writes instead of dqgate: no dqgate, no GX at run time, the checks of
-``expectations/incident_reports.json`` as plain Python with GX 1.24's semantics
-(/work/shared/notes/gx-row-semantics.md):
+``expectations/incident_reports.json`` as plain Python with GX 1.24's per-row
+semantics:
 
 - a missing key and a JSON ``null`` are the same: null;
 - a null is skipped (passes) by every check except the not-null ones;

@@ -128,7 +128,8 @@ class GateMetrics:
     """The gate's metrics on one registry (a fresh ``CollectorRegistry()`` in tests).
 
     ``window_records`` sizes the sliding window behind the ratio gauges; ``clock_s`` is
-    the wall clock the end-to-end latency is measured with.
+    the wall clock the end-to-end latency is measured with, ``monotonic_s`` the clock of
+    the ages (last commit, last routed record).
     """
 
     def __init__(
@@ -137,6 +138,7 @@ class GateMetrics:
         *,
         window_records: int = DEFAULT_WINDOW_RECORDS,
         clock_s: Callable[[], float] = time.time,
+        monotonic_s: Callable[[], float] = time.monotonic,
         created_series: bool = True,
     ) -> None:
         if window_records < 1:
@@ -147,6 +149,7 @@ class GateMetrics:
         self.registry = r = registry if registry is not None else CollectorRegistry()
         self.window_records = window_records
         self._clock_s = clock_s
+        self._monotonic_s = monotonic_s
         route = ["route"]
         self.records_total = Counter(
             "dqgate_records_total",
@@ -239,7 +242,7 @@ class GateMetrics:
         self._latency: dict[str, BucketCounts] = {}
         self._routed_next: dict[tuple[str, int], int] = {}
         self._partitions: PartitionOffsets | None = None
-        self._last_commit_s = time.monotonic()
+        self._last_commit_s = self._monotonic_s()
         self._last_commit_unix_s: float | None = None
         self._started_s = self._last_commit_s
         self._last_routed_s: dict[str, float] = {}
@@ -286,12 +289,12 @@ class GateMetrics:
 
     def record_commit(self) -> None:
         """The worker committed source offsets just now."""
-        self._last_commit_s = time.monotonic()
+        self._last_commit_s = self._monotonic_s()
         self._last_commit_unix_s = self._clock_s()
 
     def progress(self) -> Progress:
         """Routed positions and how long ago the worker committed and routed (for /readyz)."""
-        now = time.monotonic()
+        now = self._monotonic_s()
         with self._lock:
             return Progress(
                 routed_next=dict(self._routed_next),
@@ -383,7 +386,7 @@ class GateMetrics:
         if validation_s is not None:
             self.validation_seconds.labels(route=route).observe(validation_s)
         with self._lock:
-            self._last_routed_s[route] = time.monotonic()
+            self._last_routed_s[route] = self._monotonic_s()
             window = self._windows.get(route)
             if window is None:
                 window = QualityWindow(_NO_SUITE, self.window_records)
@@ -486,7 +489,7 @@ class GateMetrics:
             "Seconds since this worker last committed source offsets (since its start if "
             "it never did).",
         )
-        age.add_metric([], max(0.0, time.monotonic() - self._last_commit_s))
+        age.add_metric([], max(0.0, self._monotonic_s() - self._last_commit_s))
         yield age
         when = GaugeMetricFamily(
             "dqgate_last_commit_timestamp_seconds",

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -37,7 +38,7 @@ def tools_required() -> bool:
     return any(flag in ("1", "true", "yes") for flag in flags)
 
 
-def missing(reason: str) -> None:
+def missing(reason: str) -> NoReturn:
     """Skip the test with ``reason``, or fail it when tools are required (CI)."""
     if tools_required():
         pytest.fail(reason)

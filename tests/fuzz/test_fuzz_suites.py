@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dqgate.suites import CompiledSuite, compile_suite, supported_types
+from dqgate.verdict import Outcome, Reason
 
 from .inputs import MARKER, NASTY, InputFactory, RaisingMapping
 from .oracle import check_verdict, tally
@@ -182,8 +183,14 @@ def test_python_mappings_give_valid_verdicts(
 @FUZZ
 @given(value=st.one_of(st.none(), st.integers(), st.text(), st.lists(st.integers(), max_size=3)))
 def test_non_mapping_objects_are_not_an_object(suites: list[CompiledSuite], value: Any) -> None:
-    """A decoded value that is not a mapping is a quarantine verdict, not a crash."""
-    _evaluate_all(suites, [value], Counter())
+    """A decoded value that is not a mapping is quarantined as not_an_object, not a crash."""
+    counts: Counter[str] = Counter()
+    _evaluate_all(suites, [value], counts)
+    assert set(counts) == {str(Outcome.QUARANTINE)}
+    for suite in suites:
+        for verdict in (suite.evaluate(value), *suite.evaluate_many([value], windows=False)):
+            assert verdict.outcome is Outcome.QUARANTINE
+            assert verdict.reasons == (Reason.NOT_AN_OBJECT,), (suite.name, value, verdict)
 
 
 @pytest.mark.parametrize("depth", [400, 1000])

@@ -13,7 +13,9 @@
   (client certificates) listeners, a throw-away CA and the KRaft ``StandardAuthorizer``:
   see :class:`SecureBroker`. Its plain listener is the admin door (super user).
 
-Tests needing a broker are skipped, with the reason, only when ``java`` is missing.
+Tests needing a broker are skipped, with the reason, only when ``java`` is missing, and
+fail instead in CI (``CI=true`` or ``DQGATE_TEST_REQUIRE_TOOLS=1``): a CI machine without
+Java must not pass by skipping every integration test.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from deploy.tools import missing
 from dqgate.kafka import (
     BrokerConfig,
     BrokerHandle,
@@ -105,9 +108,9 @@ def gate_engine(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def kafka_jars() -> Path:
-    """The broker's jars folder (fetched once); skips when java is missing."""
+    """The broker's jars folder (fetched once); skips when java is missing (fails in CI)."""
     if shutil.which("java") is None:
-        pytest.skip(NO_JAVA)
+        missing(NO_JAVA)
     return fetch_jars()
 
 
@@ -118,7 +121,7 @@ def _kafka_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Managed
         yield ManagedBroker(bootstrap=external)
         return
     if shutil.which("java") is None:
-        pytest.skip(NO_JAVA)
+        missing(NO_JAVA)
     jars = fetch_jars()
     config = BrokerConfig(data_dir=tmp_path_factory.mktemp("kafka-broker"))
     handle = start_broker(config, jars_dir=jars)

@@ -8,7 +8,6 @@ so that a broken install never passes as a skip.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from deploy.tools import missing
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +43,7 @@ def tool(name: str) -> str:
     """Path of a Prometheus binary; skips the test when it is missing (fails in CI)."""
     path = shutil.which(name)
     if path is None:
-        reason = NO_PROMTOOL.replace("promtool", name, 1)
-        required = (os.environ.get(v, "").lower() for v in ("CI", "DQGATE_TEST_REQUIRE_TOOLS"))
-        if any(flag in ("1", "true", "yes") for flag in required):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(NO_PROMTOOL.replace("promtool", name, 1))
     return path
 
 

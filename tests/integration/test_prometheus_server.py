@@ -252,16 +252,26 @@ def test_rule_and_dashboard_expressions_evaluate_without_error(run: Run) -> None
 
 def test_every_dashboard_expression_returns_data(run: Run) -> None:
     """Over the workload, each panel query has at least one series with a real number."""
-    time.sleep(2)  # let the last windows close and a scrape and an evaluation follow
-    end = time.time()
-    empty = []
-    for title, expr in dashboard_exprs():
-        result = run.prometheus.api(
-            "query_range", query=expr, start=run.started_s, end=end, step="1s"
-        )["result"]
-        numbers = [float(v) for series in result for _, v in series["values"]]
-        if not any(not math.isnan(n) for n in numbers):
-            empty.append((title, expr))
+
+    def empty_panels() -> list[tuple[str, str]]:
+        end = time.time()
+        empty = []
+        for title, expr in dashboard_exprs():
+            result = run.prometheus.api(
+                "query_range", query=expr, start=run.started_s, end=end, step="1s"
+            )["result"]
+            numbers = [float(v) for series in result for _, v in series["values"]]
+            if not any(not math.isnan(n) for n in numbers):
+                empty.append((title, expr))
+        return empty
+
+    # The last windows close, then a scrape and a rule evaluation follow: wait for that,
+    # not for a fixed time.
+    empty = empty_panels()
+    deadline = time.monotonic() + 60
+    while empty and time.monotonic() < deadline:
+        time.sleep(0.5)
+        empty = empty_panels()
     assert not empty, empty
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,16 @@ def records(values: list[bytes]) -> list[SourceRecord]:
     ]
 
 
-def route(suite: Any, registry: CollectorRegistry) -> RouteProcessor:
-    """A processor for route r over ``suite`` with metrics on ``registry``."""
+def route(
+    suite: Any, registry: CollectorRegistry, *, clock: Callable[[], float] = time.monotonic
+) -> RouteProcessor:
+    """A processor for route r over ``suite`` with metrics on ``registry``.
+
+    ``clock`` times the suite's windows limited by ``window_seconds``.
+    """
     windows = None
     if isinstance(suite, CompiledSuite):
-        new_windows = getattr(suite, "new_window_aggregator", None)
-        windows = new_windows(suite_window(suite)) if new_windows is not None else suite.windows
+        windows = suite.new_window_aggregator(suite_window(suite), clock=clock)
     return RouteProcessor(
         route_name="r", suite=suite, target=TARGET,
         metrics=GateMetrics(registry), breaker=CircuitBreaker(None), windows=windows,
@@ -86,13 +92,14 @@ def test_a_processed_batch_feeds_ratios_timings_and_windows(suite: CompiledSuite
 def test_tick_exports_a_window_closed_by_time(suite: CompiledSuite) -> None:
     """An idle route's time window closes on tick and its result is exported."""
     registry = CollectorRegistry()
-    timed = compiled(WindowConfig(window_records=None, window_seconds=0.01))
-    processor = route(timed, registry)
+    timed = compiled(WindowConfig(window_records=None, window_seconds=10.0))
+    now = [1_000.0]
+    processor = route(timed, registry, clock=lambda: now[0])
     process(processor, records([b'{"ethnicity": null}'] * 5))
     labels = {"route": "r", "expectation": "ethnicity_completeness"}
-    # the window closed during the batch or is due now; either way tick exports it
-    processor.tick()
-    asyncio.run(asyncio.sleep(0.02))
+    processor.tick()  # 0 s into the window: still open, nothing exported
+    assert registry.get_sample_value("dqgate_window_expectation_success", labels) is None
+    now[0] += 10.0
     processor.tick()
     assert registry.get_sample_value("dqgate_window_expectation_success", labels) == 0
     assert registry.get_sample_value("dqgate_window_observed_value", labels) == 0
