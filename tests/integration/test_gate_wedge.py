@@ -1,8 +1,7 @@
 """No record can wedge a partition: records an output refuses go to quarantine as stubs.
 
 Topics with a small ``max.message.bytes`` (100 kB, so the test moves little data) stand in
-for pre-created topics at the broker's default. Runs on the batch engine (the stub path
-is the batch engine's; the faust engine keeps exiting with code 3 on such a record).
+for pre-created topics at the broker's default. Runs on both engines.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from dqgate.testing.feed import FeedRecord, produce
 from .test_gate import SUITE_PATH, WorkerFactory, gate_yaml, options, read_all
 from .test_gate import workers as workers  # the fixture
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("gate_engine")]
 
 LIMIT = 100_000
 

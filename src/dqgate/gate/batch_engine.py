@@ -44,7 +44,7 @@ from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
-from dqgate.gate.stubs import refused_record
+from dqgate.gate.stubs import output_size, refused_record
 from dqgate.kafka.clients import aiokafka_options
 from dqgate.metrics import GateMetrics
 
@@ -394,7 +394,7 @@ class BatchEngine:
                 log.warning(
                     "%s: %s refused the record (%d bytes with the gate's headers: %s); "
                     "quarantined as a stub in %s (no value; size and sha256 in its headers)",
-                    where, refused.topic, _size(output), type(batch_error).__name__, stub[0],
+                    where, refused.topic, output_size(output), type(batch_error).__name__, stub[0],
                 )  # fmt: skip
         self._complete(processor, state, ticket, batch)
 
@@ -648,15 +648,6 @@ class BatchEngine:
             "partitions": {t: sorted(p) for t, p in sorted(partitions.items())},
             "routes": route_states(self.processors),
         }
-
-
-def _size(output: Any) -> int:
-    _topic, key, value, headers, _stamp = output
-    return (
-        len(key or b"")
-        + len(value or b"")
-        + sum(len(name) + len(data or b"") for name, data in headers)
-    )
 
 
 def _names(tps: Sequence[Any]) -> str:

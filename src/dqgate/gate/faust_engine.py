@@ -29,11 +29,12 @@ from dqgate.config import GateConfig
 from dqgate.errors import ConfigError, DeliveryError
 from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
-from dqgate.gate.processor import RouteProcessor
+from dqgate.gate.processor import RoutedBatch, RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
+from dqgate.gate.stubs import output_size, refused_record
 from dqgate.kafka.clients import faust_options
 from dqgate.metrics import GateMetrics
-from dqgate.routing import SourceRecord
+from dqgate.routing import Output, SourceRecord
 
 __all__ = [
     "TESTED_FAUST_VERSIONS",
@@ -325,37 +326,58 @@ class FaustRuntime:
         producer = self.app.producer
         for records in by_partition.values():
             batch = await processor.prepare(records, cut=False)
-            futures = []
-            for record, (topic, key, value, headers, stamp) in zip(
-                records, batch.outputs, strict=True
-            ):
+            refused: dict[int, BaseException] = {}
+            futures: dict[int, Any] = {}
+            for index, output in enumerate(batch.outputs):
                 try:
-                    futures.append(
-                        await producer.send(
-                            topic, key, value, partition=None,
-                            timestamp=faust_timestamp(stamp),
-                            headers=headers,  # type: ignore[arg-type]  # None values are valid
-                        )
-                    )  # fmt: skip
-                except Exception as exc:
-                    raise DeliveryError(
-                        f"route {processor.route_name!r}: could not send "
-                        f"{record.topic}[{record.partition}]@{record.offset} to {topic}: "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
-            results = await asyncio.gather(*futures, return_exceptions=True)
-            failed = [r for r in results if isinstance(r, BaseException)]
-            if failed:
-                raise DeliveryError(
-                    f"route {processor.route_name!r}: {len(failed)} of {len(records)} output "
-                    f"records of {batch.topic}[{batch.partition}] were not acknowledged; "
-                    f"first: {type(failed[0]).__name__}: {failed[0]}"
-                )
+                    futures[index] = await _send(producer, output)
+                except Exception as exc:  # noqa: BLE001 - sent again alone below: a stub or exit 3
+                    refused[index] = exc
+            results = await asyncio.gather(*futures.values(), return_exceptions=True)
+            for index, result in zip(futures, results, strict=True):
+                if isinstance(result, BaseException):
+                    refused[index] = result
+            if refused:
+                await self._recover(processor, batch, sorted(refused.items()))
             processor.delivered(batch)
             if batch.tripped:
                 self._on_trip(processor)
             if processor.paused:
                 await self._pause_or_warn(processor.route_name)
+
+    async def _recover(
+        self, processor: RouteProcessor, batch: RoutedBatch, failed: list[tuple[int, BaseException]]
+    ) -> None:
+        """Outputs of ``batch`` were not acknowledged: send each again alone; one the broker
+        refuses alone goes to quarantine as a stub (:mod:`dqgate.gate.stubs`), as on the
+        batch engine. Any other failure is a DeliveryError (exit 3, nothing committed)."""
+        producer = self.app.producer
+        for index, first_error in failed:
+            output, record = batch.outputs[index], batch.records[index]
+            where = f"{record.topic}[{record.partition}]@{record.offset}"
+            try:
+                await (await _send(producer, output))
+                continue
+            except Exception as error:
+                if not refused_record(error):
+                    raise DeliveryError(
+                        f"route {processor.route_name!r}: {where} was not acknowledged by "
+                        f"{output[0]}: {type(error).__name__}: {error}"
+                    ) from error
+                stub = processor.stub(batch, index, output[0], error)
+            try:
+                await (await _send(producer, stub))
+            except Exception as error:
+                raise DeliveryError(
+                    f"route {processor.route_name!r}: {where} could not be written to "
+                    f"{output[0]}, and even its stub was refused by {stub[0]} "
+                    f"({type(error).__name__}: {error}); raise {stub[0]}'s max.message.bytes"
+                ) from error
+            log.warning(
+                "%s: %s refused the record (%d bytes with the gate's headers: %s); "
+                "quarantined as a stub in %s (no value; size and sha256 in its headers)",
+                where, output[0], output_size(output), type(first_error).__name__, stub[0],
+            )  # fmt: skip
 
     def _on_trip(self, processor: RouteProcessor) -> None:
         from dqgate.gate.circuit import log_trip
@@ -525,3 +547,12 @@ def _worker_class(fatal: Fatal) -> type[Any]:
             super()._on_sigint()
 
     return GateWorker
+
+
+async def _send(producer: Any, output: Output) -> Any:
+    """Queue one output on faust's producer; the delivery future."""
+    topic, key, value, headers, stamp = output
+    return await producer.send(
+        topic, key, value, partition=None, timestamp=faust_timestamp(stamp),
+        headers=headers,  # None values are valid
+    )  # fmt: skip

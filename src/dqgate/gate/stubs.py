@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Final
 
-from dqgate.routing import Consumed, Header, SourceRecord
+from dqgate.routing import Consumed, Header, Output, SourceRecord
 from dqgate.verdict import Failure, Outcome, Reason, Stage, Verdict
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "STUB_SHA256",
     "STUB_SIZE",
     "STUB_TOPIC",
+    "output_size",
     "refused_record",
     "stub_headers",
     "stub_record",
@@ -53,6 +54,17 @@ MAX_KEPT_KEY_BYTES: Final = 1024
 MAX_KEPT_HEADER_BYTES: Final = 8 * 1024
 _TOO_LARGE: Final = frozenset({"MessageSizeTooLargeError", "RecordListTooLargeError"})
 _REFUSED: Final = _TOO_LARGE | {"CorruptRecordException", "InvalidTimestampError"}
+
+
+def output_size(output: Output) -> int:
+    """The bytes of an output record that count against a topic's ``max.message.bytes``
+    (key, value and headers; the record's framing left out)."""
+    _topic, key, value, headers, _stamp = output
+    return (
+        len(key or b"")
+        + len(value or b"")
+        + sum(len(name) + len(data or b"") for name, data in headers)
+    )
 
 
 def refused_record(error: BaseException) -> bool:
