@@ -36,7 +36,7 @@ from typing import Any, Final, NoReturn
 from aiokafka import ConsumerRebalanceListener
 
 from dqgate.config import GateConfig
-from dqgate.errors import GateError
+from dqgate.errors import DeliveryError, GateError
 from dqgate.gate.circuit import log_trip
 from dqgate.gate.emit import Emitter, Sent
 from dqgate.gate.exits import ExitCode
@@ -44,9 +44,10 @@ from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import Consumed, RoutedBatch, RouteProcessor
 from dqgate.gate.progress import InFlight, PartitionProgress, Ticket
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
-from dqgate.gate.stubs import output_size, refused_record
+from dqgate.gate.stubs import refused_record
 from dqgate.kafka.clients import aiokafka_options
 from dqgate.metrics import GateMetrics
+from dqgate.routing import Output
 
 __all__ = ["BatchEngine", "run_batch"]
 
@@ -368,34 +369,26 @@ class BatchEngine:
         alone goes to quarantine as a stub (:mod:`dqgate.gate.stubs`)."""
         emitter = self._emitter
         assert emitter is not None
+
+        async def send_stub(stub: Output) -> None:
+            partition = emitter.partition_of(stub[0], stub[1], batch.topic, batch.partition)
+            await (await emitter.send_one(stub, partition))
+
         for refused, batch_error in failed:
+
+            async def resend(output: Output, partition: int = refused.partition) -> None:
+                await (await emitter.send_one(output, partition))
+
             for index in refused.indices:
-                output = batch.outputs[index]
                 try:
-                    await (await emitter.send_one(output, refused.partition))
-                    continue
-                except Exception as error:  # noqa: BLE001 - a stub, or exit 3
-                    if not refused_record(error):
-                        self._delivery_failed(processor, batch, refused.topic, error)
-                    stub = processor.stub(batch, index, refused.topic, error)
-                record = batch.records[index]
-                where = f"{record.topic}[{record.partition}]@{record.offset}"
-                partition = emitter.partition_of(stub[0], stub[1], batch.topic, batch.partition)
-                try:
-                    await (await emitter.send_one(stub, partition))
-                except Exception as error:  # noqa: BLE001 - any failure: exit 3
+                    await processor.deliver_alone(
+                        batch, index, refused.topic, batch_error, resend=resend,
+                        send_stub=send_stub,
+                    )  # fmt: skip
+                except DeliveryError as exc:
                     self.fatal(
-                        f"route {processor.route_name!r}: {where} could not be written to "
-                        f"{refused.topic}, and even its stub was refused by {stub[0]} "
-                        f"({type(error).__name__}: {error}); raise {stub[0]}'s "
-                        "max.message.bytes; no offset of this batch is committed",
-                        ExitCode.DELIVERY_FAILED,
+                        f"{exc}; no offset of this batch is committed", ExitCode.DELIVERY_FAILED
                     )
-                log.warning(
-                    "%s: %s refused the record (%d bytes with the gate's headers: %s); "
-                    "quarantined as a stub in %s (no value; size and sha256 in its headers)",
-                    where, refused.topic, output_size(output), type(batch_error).__name__, stub[0],
-                )  # fmt: skip
         self._complete(processor, state, ticket, batch)
 
     def _delivery_failed(

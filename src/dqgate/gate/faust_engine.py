@@ -31,7 +31,6 @@ from dqgate.gate.exits import ExitCode
 from dqgate.gate.http import ResumeResult
 from dqgate.gate.processor import RoutedBatch, RouteProcessor
 from dqgate.gate.readiness import Readiness, assess, stall_limit_s
-from dqgate.gate.stubs import output_size, refused_record
 from dqgate.kafka.clients import faust_options
 from dqgate.metrics import GateMetrics
 from dqgate.routing import Output, SourceRecord
@@ -352,31 +351,14 @@ class FaustRuntime:
         refuses alone goes to quarantine as a stub (:mod:`dqgate.gate.stubs`), as on the
         batch engine. Any other failure is a DeliveryError (exit 3, nothing committed)."""
         producer = self.app.producer
+
+        async def deliver(output: Output) -> None:
+            await (await _send(producer, output))
+
         for index, first_error in failed:
-            output, record = batch.outputs[index], batch.records[index]
-            where = f"{record.topic}[{record.partition}]@{record.offset}"
-            try:
-                await (await _send(producer, output))
-                continue
-            except Exception as error:
-                if not refused_record(error):
-                    raise DeliveryError(
-                        f"route {processor.route_name!r}: {where} was not acknowledged by "
-                        f"{output[0]}: {type(error).__name__}: {error}"
-                    ) from error
-                stub = processor.stub(batch, index, output[0], error)
-            try:
-                await (await _send(producer, stub))
-            except Exception as error:
-                raise DeliveryError(
-                    f"route {processor.route_name!r}: {where} could not be written to "
-                    f"{output[0]}, and even its stub was refused by {stub[0]} "
-                    f"({type(error).__name__}: {error}); raise {stub[0]}'s max.message.bytes"
-                ) from error
-            log.warning(
-                "%s: %s refused the record (%d bytes with the gate's headers: %s); "
-                "quarantined as a stub in %s (no value; size and sha256 in its headers)",
-                where, output[0], output_size(output), type(first_error).__name__, stub[0],
+            await processor.deliver_alone(
+                batch, index, batch.outputs[index][0], first_error, resend=deliver,
+                send_stub=deliver,
             )  # fmt: skip
 
     def _on_trip(self, processor: RouteProcessor) -> None:

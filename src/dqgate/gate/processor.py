@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
 from dqgate.config import TombstonePolicy
+from dqgate.errors import DeliveryError
 from dqgate.gate.circuit import CircuitBreaker
-from dqgate.gate.stubs import stub_headers, stub_record, stub_verdict
+from dqgate.gate.stubs import output_size, refused_record, stub_headers, stub_record, stub_verdict
 from dqgate.gate.values import ValuesHeader
 from dqgate.metrics import GateMetrics
 from dqgate.provenance import ReplaySeal
@@ -277,6 +278,49 @@ class RouteProcessor:
             batch.quarantined_bytes -= len(record.value or b"")
         batch.verdicts[index] = verdict
         return (out, key, value, headers, stamp)
+
+    async def deliver_alone(
+        self,
+        batch: RoutedBatch,
+        index: int,
+        topic: str,
+        first_error: BaseException,
+        *,
+        resend: Callable[[Output], Awaitable[object]],
+        send_stub: Callable[[Output], Awaitable[object]],
+    ) -> None:
+        """Deliver the ``index``-th output of ``batch``, which ``topic`` did not acknowledge
+        (``first_error``), on both engines' stub path: ``resend`` it alone; if the broker
+        refuses it alone, ``send_stub`` its quarantine stub instead (:meth:`stub`).
+
+        Raises DeliveryError when it failed for another reason, or when even the stub was
+        refused: the engine then exits (code 3) with nothing of the batch committed.
+        """
+        output, record = batch.outputs[index], batch.records[index]
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        try:
+            await resend(output)
+            return
+        except Exception as error:
+            if not refused_record(error):
+                raise DeliveryError(
+                    f"route {self.route_name!r}: {where} was not acknowledged by {topic}: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+            stub = self.stub(batch, index, topic, error)
+        try:
+            await send_stub(stub)
+        except Exception as error:
+            raise DeliveryError(
+                f"route {self.route_name!r}: {where} could not be written to {topic}, and "
+                f"even its stub was refused by {stub[0]} ({type(error).__name__}: {error}); "
+                f"raise {stub[0]}'s max.message.bytes"
+            ) from error
+        log.warning(
+            "%s: %s refused the record (%d bytes with the gate's headers: %s); "
+            "quarantined as a stub in %s (no value; size and sha256 in its headers)",
+            where, topic, output_size(output), type(first_error).__name__, stub[0],
+        )  # fmt: skip
 
     def _with_tombstones(self, records: Sequence[Consumed], evaluation: Evaluation) -> Evaluation:
         """The evaluation of the records with a value, with each tombstone's verdict put
