@@ -58,7 +58,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -387,19 +386,6 @@ def validation_alone(plan: Plan, batch: int = 10_000) -> tuple[float, float]:
     return dq, bench_validate.bench_gx(source, values, batch)
 
 
-@dataclass(frozen=True, slots=True)
-class _Consumed:
-    """A consumed record as the engine hands it to ``RouteProcessor.prepare``."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp: int | None
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[Any, ...] = ()
-
-
 def header_cost(plan: Plan, records: int = 100_000, rounds: int = 5) -> HeaderCost:
     """CPU µs per record of the routing headers, in process (best of ``rounds``, the
     variants interleaved, the garbage collector off while timing).
@@ -418,7 +404,7 @@ def header_cost(plan: Plan, records: int = 100_000, rounds: int = 5) -> HeaderCo
     from dqgate.gate.circuit import CircuitBreaker
     from dqgate.gate.processor import RouteProcessor
     from dqgate.metrics import GateMetrics
-    from dqgate.routing import RouteHeaders, RouteTarget, quarantined_at
+    from dqgate.routing import RouteHeaders, RouteTarget, SourceRecord, quarantined_at
     from dqgate.suites import compile_suite
 
     suite = compile_suite(ROOT / "expectations" / "incident_reports.json")
@@ -429,7 +415,14 @@ def header_cost(plan: Plan, records: int = 100_000, rounds: int = 5) -> HeaderCo
         suite_name=suite.name, suite_hash=suite.hash,
     )  # fmt: skip
     consumed = [
-        _Consumed(source, i & 3, i >> 2, now_ms, r.key, r.value)
+        SourceRecord(
+            topic=source,
+            partition=i & 3,
+            offset=i >> 2,
+            timestamp=now_ms,
+            key=r.key,
+            value=r.value,
+        )
         for i, r in enumerate(plan.feed[:records])
     ]
     batches = [consumed[i : i + plan.batch_size] for i in range(0, len(consumed), plan.batch_size)]

@@ -164,13 +164,19 @@ def _bool(values: _Values, key: str, *, default: bool) -> bool:
     raise values.fail(key, f"expected true or false, got {value!r}")
 
 
-def _path(values: _Values, key: str) -> str | None:
+def _resolved(values: _Values, key: str) -> Path | None:
+    """The path under ``key``, relative ones resolved against the file that set it."""
     text = _opt_str(values, key)
     if text is None:
         return None
     path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = values.bases.get(key, Path.cwd()) / path
+    return path if path.is_absolute() else values.bases.get(key, Path.cwd()) / path
+
+
+def _path(values: _Values, key: str) -> str | None:
+    path = _resolved(values, key)
+    if path is None:
+        return None
     if not path.is_file():
         raise values.fail(key, f"file {path} does not exist or is not a file")
     return str(path)
@@ -178,12 +184,9 @@ def _path(values: _Values, key: str) -> str | None:
 
 def _out_path(values: _Values, key: str) -> str | None:
     """A file the program writes (it may not exist yet): absolute, its folder must exist."""
-    text = _opt_str(values, key)
-    if text is None:
+    path = _resolved(values, key)
+    if path is None:
         return None
-    path = Path(text).expanduser()
-    if not path.is_absolute():
-        path = values.bases.get(key, Path.cwd()) / path
     if not path.parent.is_dir():
         raise values.fail(key, f"folder {path.parent} does not exist")
     if path.is_dir():
